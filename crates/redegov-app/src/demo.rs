@@ -1,0 +1,135 @@
+//! Loads the demo network (`redegov_domain::demo`) into an empty database:
+//! one transaction, every row validated by the same rules as the API and
+//! audited as created by `system`.
+
+use crate::audit::{record, Action};
+use crate::auth::{hash_password, User};
+use crate::inventory::insert_access_in;
+use crate::{App, AppError, AppResult};
+use redegov_domain::demo::{demo_network, DemoHolder};
+use redegov_domain::inventory::*;
+use redegov_domain::role::{Actor, Role};
+use redegov_store::users::NewUser;
+
+/// The demo users' logins, roles and password, to print.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoLoaded {
+    pub summary: String,
+    pub users: Vec<(String, Role, String)>,
+}
+
+impl App {
+    /// Loads the demo network if the inventory is empty; returns `None` when
+    /// there was already data (nothing is touched then).
+    pub async fn load_demo(&self) -> AppResult<Option<DemoLoaded>> {
+        let net = demo_network();
+        let actor = Actor::system();
+        let now = self.now();
+        // Hash the demo passwords before taking the write lock.
+        let mut hashes = Vec::with_capacity(net.users.len());
+        for u in &net.users {
+            hashes.push(hash_password(&u.password).await?);
+        }
+        let mut tx = self.store().write().await?;
+        if !tx.inventory_is_empty().await? {
+            return Ok(None);
+        }
+        let mut operators = Vec::new();
+        for new in &net.operators {
+            let op = tx.insert_operator(new).await?;
+            record(&mut tx, &actor, now, Action::Create, "operator", Some(op.id.0), None::<&()>, Some(&op)).await?;
+            operators.push(op);
+        }
+        let mut consortia = Vec::new();
+        for c in &net.consortia {
+            let members =
+                c.members.iter().map(|&(i, share_bp)| ConsortiumMember { operator_id: operators[i].id, share_bp }).collect();
+            let new = NewConsortium::new(&c.name, members)?;
+            let saved = tx.insert_consortium(&new).await?;
+            record(&mut tx, &actor, now, Action::Create, "consortium", Some(saved.id.0), None::<&()>, Some(&saved))
+                .await?;
+            consortia.push(saved);
+        }
+        let contract = tx.insert_contract(&net.contract).await?;
+        record(&mut tx, &actor, now, Action::Create, "contract", Some(contract.id.0), None::<&()>, Some(&contract))
+            .await?;
+        let mut lots = Vec::new();
+        for l in &net.lots {
+            let holder = match l.holder {
+                DemoHolder::Operator(i) => LotHolder::Operator(operators[i].id),
+                DemoHolder::Consortium(i) => LotHolder::Consortium(consortia[i].id),
+            };
+            let new = NewLot::new(contract.id, &l.code, holder, l.profile, l.region.clone(), &l.description, None, None)?;
+            let lot = tx.insert_lot(&new).await?;
+            record(&mut tx, &actor, now, Action::Create, "lot", Some(lot.id.0), None::<&()>, Some(&lot)).await?;
+            lots.push((lot, Vec::new()));
+        }
+        for p in &net.prices {
+            let lot_id = lots[p.lot].0.id;
+            let new =
+                NewPrice::new(lot_id, &p.service, p.bandwidth_mbps, p.area, p.monthly_price, p.effective_from, None)?;
+            let price = tx.insert_price(&new).await?;
+            record(&mut tx, &actor, now, Action::Create, "price", Some(price.id.0), None::<&()>, Some(&price)).await?;
+            lots[p.lot].1.push(price);
+        }
+        let mut agencies = Vec::new();
+        for new in &net.agencies {
+            let a = tx.insert_agency(new).await?;
+            record(&mut tx, &actor, now, Action::Create, "agency", Some(a.id.0), None::<&()>, Some(&a)).await?;
+            agencies.push(a);
+        }
+        let mut sites = Vec::new();
+        for s in &net.sites {
+            let new = NewSite::new(
+                agencies[s.agency].id,
+                &s.name,
+                &s.address,
+                s.municipality_ibge,
+                s.area,
+                s.zone,
+                s.contact.clone(),
+            )?;
+            let site = tx.insert_site(&new).await?;
+            record(&mut tx, &actor, now, Action::Create, "site", Some(site.id.0), None::<&()>, Some(&site)).await?;
+            sites.push(site);
+        }
+        for a in &net.accesses {
+            let (lot, prices) = &lots[a.lot];
+            let site = &sites[a.site];
+            let draft = AccessDraft {
+                site_id: site.id,
+                lot_id: lot.id,
+                profile: None,
+                service: DEFAULT_SERVICE.into(),
+                bandwidth_mbps: a.bandwidth_mbps,
+                redundancy: a.redundancy,
+                technology: a.technology,
+                monthly_price: None,
+                activated_at: Some(a.activated_at),
+                probe_targets: a.probe_targets.clone(),
+            };
+            insert_access_in(&mut tx, &actor, now, draft, site, lot, prices).await?;
+        }
+        let mut users = Vec::new();
+        for (u, hash) in net.users.iter().zip(hashes) {
+            let record_ = tx
+                .insert_user(&NewUser {
+                    login: u.login.clone(),
+                    name: u.name.clone(),
+                    email: format!("{}@demo.redegov.example", u.login),
+                    role: u.role,
+                    agency_id: u.agency.map(|i| agencies[i].id),
+                    operator_id: u.operator.map(|i| operators[i].id),
+                    password_hash: hash,
+                    created_at: now,
+                })
+                .await
+                .map_err(AppError::unique(&["login"]))?;
+            let shown = User::from(&record_);
+            record(&mut tx, &actor, now, Action::Create, "user", Some(shown.id.0), None::<&()>, Some(&shown)).await?;
+            users.push((u.login.clone(), u.role, u.password.clone()));
+        }
+        tx.commit().await?;
+        Ok(Some(DemoLoaded { summary: net.summary(), users }))
+    }
+}

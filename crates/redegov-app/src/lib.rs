@@ -1,0 +1,64 @@
+//! The use cases of redegov. Each public method of [`App`] is one use case:
+//! it authorises the actor (role and scope), runs in exactly one database
+//! transaction, writes the audit log in that same transaction, and returns a
+//! domain value or an [`AppError`].
+//!
+//! This crate decides who may do what; it does not speak HTTP or SQL (those
+//! are `redegov-web` and `redegov-store`), and it never reads the wall clock
+//! directly: time comes from the [`Clock`] it was built with.
+
+pub mod audit;
+pub mod auth;
+pub mod authz;
+pub mod demo;
+pub mod error;
+pub mod import;
+pub mod inventory;
+
+use redegov_domain::time::Timestamp;
+use redegov_store::Store;
+use std::sync::Arc;
+
+pub use error::AppError;
+pub use redegov_domain::role::Actor;
+pub use redegov_store::inventory::{InventoryFilter, Listed};
+pub use redegov_store::Page;
+
+/// Where "now" comes from. Production uses [`SystemClock`]; tests use a fake.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}
+
+/// The wall clock, truncated to whole seconds (the store keeps seconds).
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        let now = chrono::Utc::now();
+        redegov_domain::time::from_epoch(now.timestamp())
+    }
+}
+
+/// The application: the store and the clock. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    store: Store,
+    clock: Arc<dyn Clock>,
+}
+
+impl App {
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> App {
+        App { store, clock }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+}
+
+/// Shorthand for a use case's result.
+pub type AppResult<T> = Result<T, AppError>;

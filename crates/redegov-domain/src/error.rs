@@ -1,0 +1,164 @@
+//! Validation errors that name the field and the rule it broke.
+//!
+//! Every layer above turns a [`FieldError`] into its own message (JSON for the
+//! API, pt-BR text for the portal, a line for the CLI); the rule itself lives
+//! here, once.
+
+use std::fmt;
+
+/// The rule an input broke. Each has a stable machine code and a pt-BR text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rule {
+    /// A required value is missing or blank.
+    Required,
+    /// A CNPJ whose check digits or format are wrong.
+    InvalidCnpj,
+    /// A CPF whose check digits or format are wrong.
+    InvalidCpf,
+    /// Consortium shares must add up to exactly 100 %.
+    SharesMustSumTo100 { sum_basis_points: i64 },
+    /// A value outside its allowed range.
+    OutOfRange { min: i64, max: i64 },
+    /// An end that comes before its start.
+    DatesOutOfOrder,
+    /// A value that is not one of the accepted ones.
+    OneOf(&'static [&'static str]),
+    /// A malformed value (date, address, number...), with what was expected.
+    Malformed(&'static str),
+    /// An IBGE municipality code that does not exist.
+    UnknownMunicipality,
+    /// The site's municipality is outside the lot's region.
+    OutsideLotRegion,
+    /// No price in the lot's table for this combination.
+    NoPrice,
+    /// The number of probe targets does not fit the redundancy.
+    ProbeTargetCount { expected: usize },
+    /// A referenced object that does not exist (or is out of the caller's scope).
+    UnknownReference,
+    /// A transition that the life cycle does not allow.
+    InvalidTransition { from: &'static str, to: &'static str },
+    /// A value that must be unique and is already taken.
+    Duplicate,
+    /// Free-form rule, for the rare rule that has no variant yet.
+    Other(String),
+}
+
+impl Rule {
+    /// A stable code for machines (the API's `error.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rule::Required => "required",
+            Rule::InvalidCnpj => "invalid_cnpj",
+            Rule::InvalidCpf => "invalid_cpf",
+            Rule::SharesMustSumTo100 { .. } => "shares_must_sum_to_100",
+            Rule::OutOfRange { .. } => "out_of_range",
+            Rule::DatesOutOfOrder => "dates_out_of_order",
+            Rule::OneOf(_) => "not_allowed_value",
+            Rule::Malformed(_) => "malformed",
+            Rule::UnknownMunicipality => "unknown_municipality",
+            Rule::OutsideLotRegion => "outside_lot_region",
+            Rule::NoPrice => "no_price",
+            Rule::ProbeTargetCount { .. } => "probe_target_count",
+            Rule::UnknownReference => "unknown_reference",
+            Rule::InvalidTransition { .. } => "invalid_transition",
+            Rule::Duplicate => "duplicate",
+            Rule::Other(_) => "invalid",
+        }
+    }
+
+    /// The rule in Brazilian Portuguese, for the portal and the CLI.
+    pub fn pt_br(&self) -> String {
+        match self {
+            Rule::Required => "é obrigatório".into(),
+            Rule::InvalidCnpj => "não é um CNPJ válido (dígitos verificadores ou formato)".into(),
+            Rule::InvalidCpf => "não é um CPF válido (dígitos verificadores ou formato)".into(),
+            Rule::SharesMustSumTo100 { sum_basis_points } => format!(
+                "as cotas dos consorciados devem somar exatamente 100 % (somam {})",
+                crate::money::format_percent_bp(*sum_basis_points)
+            ),
+            Rule::OutOfRange { min, max } => format!("deve estar entre {min} e {max}"),
+            Rule::DatesOutOfOrder => "a data final deve ser posterior à inicial".into(),
+            Rule::OneOf(values) => format!("deve ser um de: {}", values.join(", ")),
+            Rule::Malformed(expected) => format!("formato inválido (esperado: {expected})"),
+            Rule::UnknownMunicipality => "código IBGE de município inexistente".into(),
+            Rule::OutsideLotRegion => {
+                "o município do endereço está fora da região do lote".into()
+            }
+            Rule::NoPrice => "não há preço na tabela do lote para este serviço, velocidade e área; \
+                 informe o preço mensal"
+                .into(),
+            Rule::ProbeTargetCount { expected } => {
+                format!("a redundância escolhida exige {expected} endereço(s) de monitoramento")
+            }
+            Rule::UnknownReference => "não existe (ou não está no seu escopo)".into(),
+            Rule::InvalidTransition { from, to } => {
+                format!("transição não permitida: de {from} para {to}")
+            }
+            Rule::Duplicate => "já existe um registro com este valor".into(),
+            Rule::Other(text) => text.clone(),
+        }
+    }
+
+    /// The rule in English, for API messages and logs.
+    pub fn en(&self) -> String {
+        match self {
+            Rule::Required => "is required".into(),
+            Rule::InvalidCnpj => "is not a valid CNPJ (check digits or format)".into(),
+            Rule::InvalidCpf => "is not a valid CPF (check digits or format)".into(),
+            Rule::SharesMustSumTo100 { sum_basis_points } => format!(
+                "member shares must sum to exactly 100 % (they sum to {})",
+                crate::money::format_percent_bp(*sum_basis_points)
+            ),
+            Rule::OutOfRange { min, max } => format!("must be between {min} and {max}"),
+            Rule::DatesOutOfOrder => "the end must come after the start".into(),
+            Rule::OneOf(values) => format!("must be one of: {}", values.join(", ")),
+            Rule::Malformed(expected) => format!("is malformed (expected {expected})"),
+            Rule::UnknownMunicipality => "is not an IBGE municipality code".into(),
+            Rule::OutsideLotRegion => "the site's municipality is outside the lot's region".into(),
+            Rule::NoPrice => "the lot's price table has no price for this service, bandwidth and \
+                 area; give monthly_price_centavos"
+                .into(),
+            Rule::ProbeTargetCount { expected } => {
+                format!("this redundancy needs exactly {expected} probe target(s)")
+            }
+            Rule::UnknownReference => "does not exist (or is outside your scope)".into(),
+            Rule::InvalidTransition { from, to } => {
+                format!("transition not allowed: from {from} to {to}")
+            }
+            Rule::Duplicate => "is already taken".into(),
+            Rule::Other(text) => text.clone(),
+        }
+    }
+}
+
+/// A bad input: the field it concerns and the rule it broke.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct FieldError {
+    pub field: String,
+    pub rule: Rule,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, rule: Rule) -> Self {
+        FieldError { field: field.into(), rule }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.rule.en())
+    }
+}
+
+/// Shorthand for a validation result.
+pub type Valid<T> = Result<T, FieldError>;
+
+/// Fails with [`Rule::Required`] when `value` is blank; returns it trimmed.
+pub fn required(field: &str, value: &str) -> Valid<String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        Err(FieldError::new(field, Rule::Required))
+    } else {
+        Ok(trimmed.to_string())
+    }
+}

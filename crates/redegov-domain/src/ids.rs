@@ -1,0 +1,43 @@
+//! Typed identifiers, so an agency id can never be passed where a site id is
+//! expected.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! id_type {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    )*};
+}
+
+id_type!(
+    /// An operator (telecom company).
+    OperatorId,
+    /// A consortium of operators.
+    ConsortiumId,
+    /// A contract.
+    ContractId,
+    /// A lot of a contract.
+    LotId,
+    /// An entry of a lot's price table.
+    PriceId,
+    /// An agency (customer unit of the network).
+    AgencyId,
+    /// A site (building) of an agency.
+    SiteId,
+    /// An access (billed data link).
+    AccessId,
+    /// A user of the system.
+    UserId,
+    /// An entry of the audit log.
+    AuditId,
+);

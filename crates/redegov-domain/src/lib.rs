@@ -1,0 +1,21 @@
+//! The pure domain of redegov: identifiers, money, Brazilian documents,
+//! time, the network inventory, roles and the demo network.
+//!
+//! This crate does no I/O and never reads the clock, the environment or a
+//! random source: every "now" is a parameter. That is what makes a month's
+//! closing reproducible to the centavo. It is deliberately not the JSON of
+//! the API (DTOs live in `redegov-web`) and knows nothing of SQL.
+
+pub mod demo;
+pub mod document;
+pub mod error;
+pub mod ids;
+pub mod inventory;
+pub mod money;
+pub mod municipality;
+pub mod role;
+pub mod time;
+
+pub use error::{FieldError, Rule};
+pub use ids::*;
+pub use money::Money;

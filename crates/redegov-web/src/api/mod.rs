@@ -1,0 +1,6 @@
+//! API
+use crate::WebState;
+use axum::Router;
+pub fn routes() -> Router<WebState> {
+    Router::new()
+}
