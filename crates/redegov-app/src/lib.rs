@@ -21,7 +21,8 @@ use std::sync::Arc;
 
 pub use error::AppError;
 pub use redegov_domain::role::Actor;
-pub use redegov_store::inventory::{InventoryFilter, Listed};
+pub use redegov_store::audit::{AuditEntry, AuditFilter};
+pub use redegov_store::inventory::{AccessRow, AccessSummaryRow, InventoryFilter, Listed};
 pub use redegov_store::Page;
 
 /// Where "now" comes from. Production uses [`SystemClock`]; tests use a fake.

@@ -2064,26 +2064,3 @@ mod tests {
         assert!(c.starts_on < phase3_start() && last_activation_day() < c.ends_on);
     }
 }
-#[cfg(test)]
-mod stats_tmp {
-    use super::*;
-    #[test]
-    fn stats() {
-        let _ = municipality::all();
-        let t = std::time::Instant::now();
-        let d = demo_network();
-        eprintln!("elapsed {:?}", t.elapsed());
-        eprintln!("{}", d.summary());
-        let n = d.accesses.len();
-        let crit = d.accesses.iter().filter(|a| a.redundancy == Redundancy::Critical).count();
-        let nc = d.accesses.iter().filter(|a| a.redundancy == Redundancy::NonCritical).count();
-        let sat = d.accesses.iter().filter(|a| a.technology == Technology::Satellite).count();
-        let mut by_lot = vec![0; d.lots.len()];
-        for a in &d.accesses { by_lot[a.lot] += 1; }
-        eprintln!("crit {crit} nc {nc} sat {sat} of {n} by lot {by_lot:?}");
-        let all: BTreeSet<u32> = d.sites.iter().map(|s| s.municipality_ibge).collect();
-        eprintln!("munis {} prices {}", all.len(), d.prices.len());
-        for s in d.sites.iter().filter(|s| s.contact.phone.starts_with("(31) 9")).take(2) { eprintln!("{s:?}"); }
-        for s in d.sites.iter().filter(|s| s.zone == Zone::Rural).take(4) { eprintln!("{s:?}"); }
-    }
-}

@@ -14,6 +14,7 @@ pub mod inventory;
 pub mod money;
 pub mod municipality;
 pub mod role;
+pub mod text;
 pub mod time;
 
 pub use error::{FieldError, Rule};

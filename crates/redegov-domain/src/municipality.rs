@@ -47,6 +47,8 @@ pub fn by_code(ibge_code: u32) -> Option<&'static Municipality> {
     t.by_code.get(&ibge_code).map(|&i| &t.all[i])
 }
 
+pub use crate::text::fold;
+
 /// All municipalities, in IBGE code order.
 pub fn all() -> &'static [Municipality] {
     &table().all
@@ -69,5 +71,6 @@ mod tests {
         assert_eq!(by_code(3106200).map(|m| m.name), Some("Belo Horizonte"));
         assert_eq!(by_code(3550308).map(|m| m.name), Some("São Paulo"));
         assert!(by_code(1234567).is_none());
+        assert_eq!(fold(" São João del-Rei "), "sao joao del-rei");
     }
 }

@@ -1,1 +1,253 @@
-fn main() {}
+//! The `redegov` binary: command line, configuration, tracing and wiring.
+//! Every subcommand is a thin call into `redegov_app`; nothing here decides
+//! business rules.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use redegov_app::import::ImportKind;
+use redegov_app::{Actor, App, AppError, SystemClock};
+use redegov_domain::ids::{AgencyId, OperatorId};
+use redegov_domain::role::Role;
+use redegov_store::Store;
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(name = "redegov", version, about = "Gestão do contrato da Rede IP Multisserviços")]
+struct Cli {
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB.
+    #[arg(long, global = true, env = "REDEGOV_DB", default_value = "sqlite://redegov.db")]
+    db: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the portal and the API.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "REDEGOV_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Loads the demo network if the database is empty.
+        #[arg(long)]
+        demo: bool,
+        /// Marks cookies `Secure` (set when served over HTTPS).
+        #[arg(long, env = "REDEGOV_SECURE_COOKIES")]
+        secure_cookies: bool,
+    },
+    /// Applies pending database migrations.
+    Migrate,
+    /// Loads the demo network into an empty database.
+    Demo,
+    /// Imports a CSV file (all rows or none): agencies, sites or accesses.
+    Import {
+        /// agencies, sites or accesses.
+        kind: String,
+        /// The CSV file (`,` or `;` separated, UTF-8).
+        file: std::path::PathBuf,
+    },
+    /// Manages users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manages API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Adds a user; the password comes from a prompt or REDEGOV_PASSWORD.
+    Add {
+        #[arg(long)]
+        login: String,
+        /// admin, committee, network_manager, contract_manager, agency_manager, operator, auditor.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        agency: Option<i64>,
+        #[arg(long)]
+        operator: Option<i64>,
+        #[arg(long, default_value = "")]
+        name: String,
+        #[arg(long, default_value = "")]
+        email: String,
+    },
+    /// Sets a user's password (prompt or REDEGOV_PASSWORD).
+    Passwd {
+        #[arg(long)]
+        login: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Prints a new bearer token for the user (shown once).
+    Create {
+        #[arg(long)]
+        login: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(e) = run(cli).await {
+        eprintln!("erro: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+/// Connects and migrates: every subcommand starts here.
+async fn open(db: &str) -> Result<App> {
+    let store = Store::connect(db).await?;
+    store.migrate().await.with_context(|| format!("migrating {}", redegov_store::redact(db)))?;
+    Ok(App::new(store, Arc::new(SystemClock)))
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve { bind, demo, secure_cookies } => serve(&cli.db, &bind, demo, secure_cookies).await,
+        Command::Migrate => {
+            open(&cli.db).await?;
+            println!("migrations applied to {}", redegov_store::redact(&cli.db));
+            Ok(())
+        }
+        Command::Demo => {
+            let app = open(&cli.db).await?;
+            load_demo(&app).await
+        }
+        Command::Import { kind, file } => import(&cli.db, &kind, &file).await,
+        Command::User(UserCommand::Add { login, role, agency, operator, name, email }) => {
+            let app = open(&cli.db).await?;
+            let role = Role::parse("role", &role).map_err(|e| anyhow::anyhow!("--{e}"))?;
+            let password = read_password()?;
+            let input = redegov_app::auth::UserInput {
+                login,
+                name,
+                email,
+                role,
+                agency_id: agency.map(AgencyId),
+                operator_id: operator.map(OperatorId),
+                password,
+            };
+            let user = app.create_user(&Actor::system(), input).await.map_err(cli_error)?;
+            println!("user {} created (id {}, role {})", user.login, user.id, user.role.as_str());
+            Ok(())
+        }
+        Command::User(UserCommand::Passwd { login }) => {
+            let app = open(&cli.db).await?;
+            let password = read_password()?;
+            app.set_password(&Actor::system(), &login, &password).await.map_err(cli_error)?;
+            println!("password of {login} changed");
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create { login, name }) => {
+            let app = open(&cli.db).await?;
+            let token = app.create_api_token(&Actor::system(), &login, &name).await.map_err(cli_error)?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}
+
+/// Turns a use-case error into a one-line CLI message naming field and rule.
+fn cli_error(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Invalid(fe) => anyhow::anyhow!("{}: {}", fe.field, fe.rule.pt_br()),
+        AppError::Rejected(problems) => {
+            let mut text = format!("{} problema(s); nada foi importado:", problems.len());
+            for p in &problems {
+                text.push_str(&format!("\n  {p}"));
+            }
+            anyhow::anyhow!(text)
+        }
+        other => anyhow::anyhow!(other),
+    }
+}
+
+fn read_password() -> Result<String> {
+    if let Ok(p) = std::env::var("REDEGOV_PASSWORD") {
+        return Ok(p);
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("no terminal to ask for the password: set REDEGOV_PASSWORD");
+    }
+    let first = rpassword::prompt_password("Senha: ")?;
+    let again = rpassword::prompt_password("Repita a senha: ")?;
+    if first != again {
+        bail!("the passwords differ");
+    }
+    Ok(first)
+}
+
+async fn load_demo(app: &App) -> Result<()> {
+    match app.load_demo().await.map_err(cli_error)? {
+        Some(loaded) => {
+            println!("rede de demonstração carregada: {}", loaded.summary);
+            println!("usuários de demonstração (senha {}):", loaded.users.first().map(|u| u.2.as_str()).unwrap_or(""));
+            for (login, role, _) in &loaded.users {
+                println!("  {login:<12} {}", role.label());
+            }
+        }
+        None => println!("o banco já tem dados: a rede de demonstração não foi carregada"),
+    }
+    Ok(())
+}
+
+async fn serve(db: &str, bind: &str, demo: bool, secure_cookies: bool) -> Result<()> {
+    let started = Instant::now();
+    let app = open(db).await?;
+    let admin_password = app.bootstrap_admin(std::env::var("REDEGOV_ADMIN_PASSWORD").ok()).await.map_err(cli_error)?;
+    if demo {
+        load_demo(&app).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+    let addr = listener.local_addr()?;
+    println!("redegov pronto em {} ms — portal: http://{addr}/  API: http://{addr}/api/v1/docs", started.elapsed().as_millis());
+    match admin_password {
+        Some(p) => println!("login: admin  senha: {p}  (mostrada só agora; troque com `redegov user passwd --login admin`)"),
+        None => println!("login: admin (senha definida anteriormente ou por REDEGOV_ADMIN_PASSWORD)"),
+    }
+    let router = redegov_web::router(redegov_web::WebState { app, secure_cookies });
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+async fn import(db: &str, kind: &str, file: &std::path::Path) -> Result<()> {
+    let Some(kind) = ImportKind::parse(kind) else {
+        bail!("unknown import kind {kind:?}: use agencies, sites or accesses");
+    };
+    let data = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let app = open(db).await?;
+    let bar = if std::io::stderr().is_terminal() { ProgressBar::new(0) } else { ProgressBar::hidden() };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} linhas ({per_sec}, {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let started = Instant::now();
+    let progress = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let report = app.import_csv(&Actor::system(), kind, &data, &progress).await.map_err(cli_error);
+    bar.finish_and_clear();
+    let report = report?;
+    println!("{} linha(s) importada(s) de {} em {:.1} s", report.rows, file.display(), started.elapsed().as_secs_f64());
+    Ok(())
+}

@@ -8,6 +8,7 @@ use redegov_domain::document::Cnpj;
 use redegov_domain::ids::*;
 use redegov_domain::inventory::*;
 use redegov_domain::money::Money;
+use redegov_domain::text::{fold, search_key};
 use redegov_domain::time::from_epoch;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -66,8 +67,14 @@ fn operator_lots_sql(f: &mut Filter, operator: OperatorId) -> String {
     )
 }
 
+/// A `LIKE` pattern over a folded search key. `%` and `_` typed by a user
+/// match themselves only approximately; acceptable for a search box.
 fn like(search: &Option<String>) -> Option<String> {
-    search.as_ref().map(|s| format!("%{}%", s.to_lowercase()))
+    search.as_ref().map(|s| format!("%{}%", fold(s)))
+}
+
+fn site_key(name: &str, address: &str, municipality: &str) -> String {
+    search_key(&[name, address, municipality])
 }
 
 impl Tx {
@@ -91,18 +98,20 @@ impl Tx {
     // ----- operators -----
 
     pub async fn insert_operator(&mut self, o: &NewOperator) -> Result<Operator, StoreError> {
-        let row = sqlx::query("INSERT INTO operators (name, cnpj) VALUES ($1, $2) RETURNING id")
+        let row = sqlx::query("INSERT INTO operators (name, cnpj, search_text) VALUES ($1, $2, $3) RETURNING id")
             .bind(&o.name)
             .bind(o.cnpj.as_str())
+            .bind(search_key(&[&o.name]))
             .fetch_one(self.conn())
             .await?;
         Ok(Operator { id: OperatorId(id(&row)?), name: o.name.clone(), cnpj: o.cnpj.clone() })
     }
 
     pub async fn update_operator(&mut self, o: &Operator) -> Result<(), StoreError> {
-        sqlx::query("UPDATE operators SET name = $1, cnpj = $2 WHERE id = $3")
+        sqlx::query("UPDATE operators SET name = $1, cnpj = $2, search_text = $3 WHERE id = $4")
             .bind(&o.name)
             .bind(o.cnpj.as_str())
+            .bind(search_key(&[&o.name]))
             .bind(o.id.0)
             .execute(self.conn())
             .await?;
@@ -123,7 +132,7 @@ impl Tx {
             q.push("id = {}", Value::Int(op.0));
         }
         if let Some(s) = like(&f.search) {
-            q.push("(LOWER(name) LIKE {})", Value::Text(s));
+            q.push("search_text LIKE {}", Value::Text(s));
         }
         self.list("SELECT id, name, cnpj FROM operators", "SELECT COUNT(*) FROM operators", q, "name, id", page, decode_operator)
             .await
@@ -447,11 +456,14 @@ impl Tx {
     // ----- agencies -----
 
     pub async fn insert_agency(&mut self, a: &NewAgency) -> Result<Agency, StoreError> {
-        let row = sqlx::query("INSERT INTO agencies (name, acronym, cnpj, kind) VALUES ($1, $2, $3, $4) RETURNING id")
-            .bind(&a.name)
-            .bind(&a.acronym)
-            .bind(a.cnpj.as_str())
-            .bind(a.kind.as_str())
+        let row = sqlx::query(
+            "INSERT INTO agencies (name, acronym, cnpj, kind, search_text) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(&a.name)
+        .bind(&a.acronym)
+        .bind(a.cnpj.as_str())
+        .bind(a.kind.as_str())
+        .bind(search_key(&[&a.name, &a.acronym]))
             .fetch_one(self.conn())
             .await?;
         Ok(Agency {
@@ -464,11 +476,12 @@ impl Tx {
     }
 
     pub async fn update_agency(&mut self, a: &Agency) -> Result<(), StoreError> {
-        sqlx::query("UPDATE agencies SET name = $1, acronym = $2, cnpj = $3, kind = $4 WHERE id = $5")
+        sqlx::query("UPDATE agencies SET name = $1, acronym = $2, cnpj = $3, kind = $4, search_text = $5 WHERE id = $6")
             .bind(&a.name)
             .bind(&a.acronym)
             .bind(a.cnpj.as_str())
             .bind(a.kind.as_str())
+            .bind(search_key(&[&a.name, &a.acronym]))
             .bind(a.id.0)
             .execute(self.conn())
             .await?;
@@ -485,9 +498,7 @@ impl Tx {
         q.int("id = {}", f.agency_id.map(|a| a.0));
         q.text("kind = {}", f.kind.as_deref());
         if let Some(s) = like(&f.search) {
-            let a = q.bind(Value::Text(s.clone()));
-            let b = q.bind(Value::Text(s));
-            q.push_raw(format!("(LOWER(name) LIKE {a} OR LOWER(acronym) LIKE {b})"));
+            q.push("search_text LIKE {}", Value::Text(s));
         }
         if let Some(op) = f.operator_id {
             let lots = operator_lots_sql(&mut q, op);
@@ -507,7 +518,8 @@ impl Tx {
     pub async fn insert_site(&mut self, s: &NewSite) -> Result<Site, StoreError> {
         let row = sqlx::query(
             "INSERT INTO sites (agency_id, name, address, municipality_ibge, municipality_name, area, zone, \
-             contact_name, contact_phone, contact_email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+             contact_name, contact_phone, contact_email, search_text) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(s.agency_id.0)
         .bind(&s.name)
@@ -519,6 +531,7 @@ impl Tx {
         .bind(&s.contact_name)
         .bind(&s.contact_phone)
         .bind(&s.contact_email)
+        .bind(site_key(&s.name, &s.address, &s.municipality_name))
         .fetch_one(self.conn())
         .await?;
         Ok(Site {
@@ -539,7 +552,8 @@ impl Tx {
     pub async fn update_site(&mut self, s: &Site) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE sites SET agency_id = $1, name = $2, address = $3, municipality_ibge = $4, municipality_name = $5, \
-             area = $6, zone = $7, contact_name = $8, contact_phone = $9, contact_email = $10 WHERE id = $11",
+             area = $6, zone = $7, contact_name = $8, contact_phone = $9, contact_email = $10, search_text = $11 \
+             WHERE id = $12",
         )
         .bind(s.agency_id.0)
         .bind(&s.name)
@@ -551,6 +565,7 @@ impl Tx {
         .bind(&s.contact_name)
         .bind(&s.contact_phone)
         .bind(&s.contact_email)
+        .bind(site_key(&s.name, &s.address, &s.municipality_name))
         .bind(s.id.0)
         .execute(self.conn())
         .await?;
@@ -567,10 +582,7 @@ impl Tx {
         q.int("agency_id = {}", f.agency_id.map(|a| a.0));
         q.int("municipality_ibge = {}", f.municipality_ibge);
         if let Some(s) = like(&f.search) {
-            let a = q.bind(Value::Text(s.clone()));
-            let b = q.bind(Value::Text(s.clone()));
-            let c = q.bind(Value::Text(s));
-            q.push_raw(format!("(LOWER(name) LIKE {a} OR LOWER(address) LIKE {b} OR LOWER(municipality_name) LIKE {c})"));
+            q.push("search_text LIKE {}", Value::Text(s));
         }
         if let Some(op) = f.operator_id {
             let lots = operator_lots_sql(&mut q, op);
@@ -676,9 +688,7 @@ impl Tx {
             let a = q.bind(Value::Text(s.clone()));
             let b = q.bind(Value::Text(s.clone()));
             let c = q.bind(Value::Text(s));
-            q.push_raw(format!(
-                "(LOWER(s.municipality_name) LIKE {a} OR LOWER(ag.acronym) LIKE {b} OR LOWER(a.probe_targets) LIKE {c})"
-            ));
+            q.push_raw(format!("(s.search_text LIKE {a} OR ag.search_text LIKE {b} OR a.probe_targets LIKE {c})"));
         }
         self.list(ACCESS_SELECT, ACCESS_COUNT, q, "a.id", page, decode_access_row).await
     }

@@ -1,12 +1,14 @@
 -- redegov schema, SQLite dialect. Kept in lock-step with ../postgres/0001_inventory.sql:
 -- same tables, same columns, same nullability (checked by the schema-parity test).
 -- Portable types only: BIGINT for ids, money (centavos), instants (epoch seconds) and flags;
--- TEXT for codes, names and calendar dates (ISO 8601).
+-- TEXT for codes, names and calendar dates (ISO 8601). `search_text` columns hold the
+-- accent- and case-folded search key computed by the store (redegov_domain::text::search_key).
 
 CREATE TABLE operators (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
-    cnpj TEXT NOT NULL UNIQUE
+    cnpj TEXT NOT NULL UNIQUE,
+    search_text TEXT NOT NULL
 );
 
 CREATE TABLE consortia (
@@ -69,7 +71,8 @@ CREATE TABLE agencies (
     name TEXT NOT NULL,
     acronym TEXT NOT NULL UNIQUE,
     cnpj TEXT NOT NULL UNIQUE,
-    kind TEXT NOT NULL
+    kind TEXT NOT NULL,
+    search_text TEXT NOT NULL
 );
 
 CREATE TABLE sites (
@@ -83,7 +86,8 @@ CREATE TABLE sites (
     zone TEXT NOT NULL,
     contact_name TEXT NOT NULL,
     contact_phone TEXT NOT NULL,
-    contact_email TEXT NOT NULL
+    contact_email TEXT NOT NULL,
+    search_text TEXT NOT NULL
 );
 CREATE INDEX sites_agency ON sites (agency_id);
 CREATE INDEX sites_municipality ON sites (municipality_ibge);

@@ -1,6 +1,149 @@
-//! API
+//! The `/api/v1` JSON API. Every endpoint authenticates with a bearer token
+//! ([`crate::auth::ApiActor`]) and calls one use case; the app layer decides
+//! what the actor may see and change. Lists answer `{"items", "total",
+//! "page", "page_size"}`; errors `{"error": {"code", "message", "field"}}`.
+
+pub mod dto;
+mod handlers;
+pub mod openapi;
+
+use crate::error::ApiError;
 use crate::WebState;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::routing::get;
 use axum::Router;
+use redegov_app::{InventoryFilter, Page};
+use redegov_domain::error::{FieldError, Rule};
+use redegov_domain::ids::*;
+use serde::de::DeserializeOwned;
+
+/// The API's routes.
 pub fn routes() -> Router<WebState> {
+    use handlers::*;
     Router::new()
+        .route("/me", get(me))
+        .route("/operators", get(list_operators).post(create_operator))
+        .route("/operators/{id}", get(get_operator).patch(update_operator).delete(delete_operator))
+        .route("/consortia", get(list_consortia).post(create_consortium))
+        .route("/consortia/{id}", get(get_consortium).patch(update_consortium).delete(delete_consortium))
+        .route("/contracts", get(list_contracts).post(create_contract))
+        .route("/contracts/{id}", get(get_contract).patch(update_contract).delete(delete_contract))
+        .route("/lots", get(list_lots).post(create_lot))
+        .route("/lots/{id}", get(get_lot).patch(update_lot).delete(delete_lot))
+        .route("/lots/{id}/prices", get(list_prices).post(create_price))
+        .route("/prices/{id}", axum::routing::patch(update_price).delete(delete_price))
+        .route("/agencies", get(list_agencies).post(create_agency))
+        .route("/agencies/{id}", get(get_agency).patch(update_agency).delete(delete_agency))
+        .route("/sites", get(list_sites).post(create_site))
+        .route("/sites/{id}", get(get_site).patch(update_site).delete(delete_site))
+        .route("/accesses", get(list_accesses).post(create_access))
+        .route("/accesses/{id}", get(get_access).patch(update_access).delete(deactivate_access))
+        .route("/import/{kind}", axum::routing::post(import_csv))
+        .route("/users", get(list_users).post(create_user))
+        .route("/audit", get(list_audit))
+        .route("/audit/verify", get(verify_audit))
+        .route("/municipalities", get(list_municipalities))
+        .route("/openapi.json", get(openapi::document))
+        .merge(openapi::swagger_ui())
+        .fallback(|| async { ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
+}
+
+/// A JSON body whose errors name the offending field: a type error is a
+/// 400 with the JSON path; an unknown field is refused (400).
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::bad_request(None, format!("cannot read the body: {e}")))?;
+        if bytes.is_empty() {
+            return Err(ApiError::bad_request(None, "a JSON object body is required"));
+        }
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(de).map(ApiJson).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner().to_string();
+            // serde_path_to_error's path already ends at an unknown field; a
+            // missing one is reported at its parent, so name it from the message.
+            let field = match inner.split('`').nth(1) {
+                Some(name) if inner.starts_with("missing field") && path == "." => name.to_string(),
+                Some(name) if inner.starts_with("missing field") => format!("{path}.{name}"),
+                _ => path,
+            };
+            let field = (field != ".").then_some(field);
+            ApiError::bad_request(field, format!("malformed JSON: {inner}"))
+        })
+    }
+}
+
+/// Parses a path id.
+pub fn parse_id(text: &str) -> Result<i64, ApiError> {
+    text.parse::<i64>().map_err(|_| ApiError::bad_request(Some("id".into()), format!("{text:?} is not a numeric id")))
+}
+
+/// Query parameters of a list: pagination and filters.
+pub struct ListQuery {
+    pub page: Page,
+    pub filter: InventoryFilter,
+    pub raw: Vec<(String, String)>,
+}
+
+impl ListQuery {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.raw.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+fn query_int(raw: &[(String, String)], names: &[&str]) -> Result<Option<i64>, ApiError> {
+    for name in names {
+        if let Some((_, v)) = raw.iter().find(|(k, _)| k == name) {
+            return v
+                .parse()
+                .map(Some)
+                .map_err(|_| ApiError::bad_request(Some(name.to_string()), format!("{name} must be an integer")));
+        }
+    }
+    Ok(None)
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ListQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let raw: Vec<(String, String)> = serde_urlencoded::from_str(parts.uri.query().unwrap_or(""))
+            .map_err(|e| ApiError::bad_request(None, format!("malformed query string: {e}")))?;
+        let page_no = query_int(&raw, &["page"])?.unwrap_or(1);
+        let page_size = query_int(&raw, &["page_size"])?.unwrap_or(50);
+        if page_no < 1 {
+            return Err(FieldError::new("page", Rule::OutOfRange { min: 1, max: i64::MAX }).into());
+        }
+        if !(1..=Page::MAX_SIZE).contains(&page_size) {
+            return Err(FieldError::new("page_size", Rule::OutOfRange { min: 1, max: Page::MAX_SIZE }).into());
+        }
+        let text = |name: &str| raw.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string());
+        let status = text("status");
+        if let Some(s) = &status {
+            redegov_domain::inventory::AccessStatus::parse("status", s)?;
+        }
+        let kind = text("kind");
+        if let Some(k) = &kind {
+            redegov_domain::inventory::AgencyKind::parse("kind", k)?;
+        }
+        let filter = InventoryFilter {
+            agency_id: query_int(&raw, &["agency_id", "agency"])?.map(AgencyId),
+            site_id: query_int(&raw, &["site_id", "site"])?.map(SiteId),
+            lot_id: query_int(&raw, &["lot_id", "lot"])?.map(LotId),
+            contract_id: query_int(&raw, &["contract_id", "contract"])?.map(ContractId),
+            operator_id: query_int(&raw, &["operator_id", "operator"])?.map(OperatorId),
+            status,
+            kind,
+            municipality_ibge: query_int(&raw, &["municipality_ibge"])?,
+            search: text("q").filter(|q| !q.is_empty()),
+        };
+        Ok(ListQuery { page: Page { page: page_no, page_size }, filter, raw })
+    }
 }

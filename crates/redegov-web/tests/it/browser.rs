@@ -1,0 +1,1 @@
+//! Browser test: filled in once the portal lands.

@@ -1,0 +1,143 @@
+//! HTTP tests of the whole router on a real port, on both backends: the
+//! role × scope matrix for every API endpoint, error shapes, the OpenAPI
+//! document, the portal (login, CSRF, exports) and a real browser.
+
+mod api_errors;
+mod browser;
+mod matrix;
+mod portal;
+
+use redegov_domain::role::Role;
+use redegov_test_support::TestApp;
+use serde_json::{json, Value};
+
+/// The ids of a small world built through the API.
+pub struct World {
+    pub alfa: i64,
+    pub beta: i64,
+    pub consortium: i64,
+    pub contract: i64,
+    pub lot_1a: i64,
+    pub lot_6a: i64,
+    pub price_1a: i64,
+    pub agency_a: i64,
+    pub agency_b: i64,
+    pub site_a: i64,
+    pub site_b: i64,
+    pub access_a: i64,
+    pub access_b: i64,
+    pub admin: String,
+}
+
+pub fn cnpj(base: &str) -> String {
+    redegov_domain::document::Cnpj::from_base(base).expect("valid base").as_str().to_string()
+}
+
+pub async fn created(t: &TestApp, path: &str, token: &str, body: Value) -> i64 {
+    let (status, json) = t.post(path, token, body).await;
+    assert_eq!(status, 201, "POST {path}: {json}");
+    json["id"].as_i64().expect("id")
+}
+
+/// Operator Alfa holds lot 1A (Belo Horizonte only); the consortium
+/// Alfa/Beta holds 6A (anywhere). Agency A has a site in BH with an access
+/// on 1A; agency B a site in Uberlândia with an access on 6A.
+pub async fn world(t: &TestApp) -> World {
+    let admin = t.token("root", Role::Admin, None, None).await;
+    let alfa = created(t, "/api/v1/operators", &admin, json!({"name": "Alfa", "cnpj": cnpj("111111110001")})).await;
+    let beta = created(t, "/api/v1/operators", &admin, json!({"name": "Beta", "cnpj": cnpj("222222220001")})).await;
+    let consortium = created(
+        t,
+        "/api/v1/consortia",
+        &admin,
+        json!({"name": "Alfa/Beta", "members": [{"operator_id": alfa, "share_percent": 60},
+                                                 {"operator_id": beta, "share_percent": "40"}]}),
+    )
+    .await;
+    let contract = created(
+        t,
+        "/api/v1/contracts",
+        &admin,
+        json!({"number": "12/2026", "starts_on": "2026-01-01", "ends_on": "2030-12-31", "ceiling_centavos": 9_600_000_000i64}),
+    )
+    .await;
+    let lot_1a = created(
+        t,
+        "/api/v1/lots",
+        &admin,
+        json!({"contract_id": contract, "code": "1A", "operator_id": alfa, "profile": "I", "region": [3106200]}),
+    )
+    .await;
+    let lot_6a = created(
+        t,
+        "/api/v1/lots",
+        &admin,
+        json!({"contract_id": contract, "code": "6A", "consortium_id": consortium, "profile": "III", "region": "any"}),
+    )
+    .await;
+    let price_1a = created(
+        t,
+        &format!("/api/v1/lots/{lot_1a}/prices"),
+        &admin,
+        json!({"bandwidth_mbps": 10, "area": "capital", "monthly_price_centavos": 226_380, "effective_from": "2020-01-01"}),
+    )
+    .await;
+    created(
+        t,
+        &format!("/api/v1/lots/{lot_6a}/prices"),
+        &admin,
+        json!({"bandwidth_mbps": 10, "area": "interior", "monthly_price_centavos": 255_890, "effective_from": "2020-01-01"}),
+    )
+    .await;
+    let agency = |name: &str, acr: &str, base: &str| json!({"name": name, "acronym": acr, "cnpj": cnpj(base), "kind": "compulsory"});
+    let agency_a = created(t, "/api/v1/agencies", &admin, agency("Órgão A", "OA", "333333330001")).await;
+    let agency_b = created(t, "/api/v1/agencies", &admin, agency("Órgão B", "OB", "444444440001")).await;
+    let site_a = created(
+        t,
+        "/api/v1/sites",
+        &admin,
+        json!({"agency_id": agency_a, "address": "Rua A, 1", "municipality_ibge": 3106200,
+               "municipality_name": "Belo Horizonte", "area": "capital", "zone": "urban"}),
+    )
+    .await;
+    let site_b = created(
+        t,
+        "/api/v1/sites",
+        &admin,
+        json!({"agency_id": agency_b, "address": "Av. B, 2", "municipality_ibge": 3170206,
+               "municipality_name": "Uberlandia", "area": "interior", "zone": "urban"}),
+    )
+    .await;
+    let access_a = created(
+        t,
+        "/api/v1/accesses",
+        &admin,
+        json!({"site_id": site_a, "lot_id": lot_1a, "bandwidth_mbps": 10, "redundancy": "none",
+               "technology": "terrestrial", "probe_targets": ["10.0.0.1"], "activated_at": "2026-02-01T00:00:00-03:00"}),
+    )
+    .await;
+    let access_b = created(
+        t,
+        "/api/v1/accesses",
+        &admin,
+        json!({"site_id": site_b, "lot_id": lot_6a, "bandwidth_mbps": 10, "redundancy": "critical",
+               "technology": "terrestrial", "probe_targets": ["10.0.0.2", "10.0.1.2"]}),
+    )
+    .await;
+    World {
+        alfa,
+        beta,
+        consortium,
+        contract,
+        lot_1a,
+        lot_6a,
+        price_1a,
+        agency_a,
+        agency_b,
+        site_a,
+        site_b,
+        access_a,
+        access_b,
+        admin,
+    }
+}

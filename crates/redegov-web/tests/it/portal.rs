@@ -1,0 +1,1 @@
+//! Portal tests: filled in once the portal lands.
