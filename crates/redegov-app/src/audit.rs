@@ -100,7 +100,12 @@ pub struct ChainReport {
 
 impl App {
     /// Lists the audit log, newest first (admin and auditor only).
-    pub async fn list_audit(&self, actor: &Actor, filter: &AuditFilter, page: Page) -> AppResult<Listed<AuditEntry>> {
+    pub async fn list_audit(
+        &self,
+        actor: &Actor,
+        filter: &AuditFilter,
+        page: Page,
+    ) -> AppResult<Listed<AuditEntry>> {
         require_audit_reader(actor)?;
         let mut tx = self.store().read().await?;
         Ok(tx.list_audit(filter, page).await?)

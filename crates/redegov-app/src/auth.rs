@@ -4,18 +4,18 @@
 //! thread; session and API tokens are 256-bit random values of which only the
 //! SHA-256 is stored, so a database dump grants no access.
 
-use crate::audit::{record, Action};
-use crate::authz::{require_write, Resource};
+use crate::audit::{Action, record};
+use crate::authz::{Resource, require_write};
 use crate::{App, AppError, AppResult};
+use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
 use rand::RngCore;
 use redegov_domain::error::{FieldError, Rule};
 use redegov_domain::ids::{AgencyId, OperatorId, UserId};
-use redegov_domain::role::{scope_for, Actor, Role};
-use redegov_store::users::{NewUser, UserRecord};
+use redegov_domain::role::{Actor, Role, scope_for};
 use redegov_store::StoreError;
+use redegov_store::users::{NewUser, UserRecord};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -93,7 +93,10 @@ pub fn token_hash(token: &str) -> String {
 
 fn check_password(password: &str) -> Result<(), FieldError> {
     if password.chars().count() < MIN_PASSWORD_LEN {
-        Err(FieldError::new("password", Rule::Other(format!("must have at least {MIN_PASSWORD_LEN} characters"))))
+        Err(FieldError::new(
+            "password",
+            Rule::Other(format!("must have at least {MIN_PASSWORD_LEN} characters")),
+        ))
     } else {
         Ok(())
     }
@@ -106,7 +109,10 @@ fn check_login(login: &str) -> Result<String, FieldError> {
     if ok {
         Ok(login)
     } else {
-        Err(FieldError::new("login", Rule::Malformed("3 a 64 caracteres: letras minúsculas, dígitos, . _ - @")))
+        Err(FieldError::new(
+            "login",
+            Rule::Malformed("3 a 64 caracteres: letras minúsculas, dígitos, . _ - @"),
+        ))
     }
 }
 
@@ -134,7 +140,8 @@ async fn verify_password(password: &str, hash: &str) -> bool {
 /// The actor a stored user acts as. A row whose binding is inconsistent
 /// (which the constraints prevent) is refused rather than widened.
 pub fn actor_of(user: &UserRecord) -> AppResult<Actor> {
-    let scope = scope_for(user.role, user.agency_id, user.operator_id).map_err(|_| AppError::Unauthenticated)?;
+    let scope =
+        scope_for(user.role, user.agency_id, user.operator_id).map_err(|_| AppError::Unauthenticated)?;
     Ok(Actor { user_id: user.id, login: user.login.clone(), role: user.role, scope })
 }
 
@@ -152,7 +159,9 @@ impl App {
             tx.agency(agency).await.map_err(|_| FieldError::new("agency_id", Rule::UnknownReference))?;
         }
         if let Some(operator) = input.operator_id {
-            tx.operator(operator).await.map_err(|_| FieldError::new("operator_id", Rule::UnknownReference))?;
+            tx.operator(operator)
+                .await
+                .map_err(|_| FieldError::new("operator_id", Rule::UnknownReference))?;
         }
         let name = if input.name.trim().is_empty() { login.clone() } else { input.name.trim().to_string() };
         let record = tx
@@ -248,8 +257,14 @@ impl App {
         let now = self.now();
         let mut tx = self.store().write().await?;
         tx.delete_expired_sessions(now).await?;
-        tx.insert_session(&token_hash(&token), user.id, &csrf_token, now, now + chrono::Duration::hours(SESSION_HOURS))
-            .await?;
+        tx.insert_session(
+            &token_hash(&token),
+            user.id,
+            &csrf_token,
+            now,
+            now + chrono::Duration::hours(SESSION_HOURS),
+        )
+        .await?;
         tx.commit().await?;
         Ok(NewSession { token, csrf_token, actor })
     }
@@ -258,7 +273,9 @@ impl App {
     pub async fn session(&self, token: &str) -> AppResult<Session> {
         let mut tx = self.store().read().await?;
         match tx.session(&token_hash(token), self.now()).await {
-            Ok(s) => Ok(Session { actor: actor_of(&s.user)?, name: s.user.name.clone(), csrf_token: s.csrf_token }),
+            Ok(s) => {
+                Ok(Session { actor: actor_of(&s.user)?, name: s.user.name.clone(), csrf_token: s.csrf_token })
+            }
             Err(StoreError::NotFound) => Err(AppError::Unauthenticated),
             Err(e) => Err(e.into()),
         }

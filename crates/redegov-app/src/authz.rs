@@ -96,7 +96,10 @@ mod tests {
     #[test]
     fn only_admin_and_contract_manager_change_prices() {
         for role in Role::ALL {
-            assert_eq!(may_write(*role, Resource::Price), matches!(role, Role::Admin | Role::ContractManager));
+            assert_eq!(
+                may_write(*role, Resource::Price),
+                matches!(role, Role::Admin | Role::ContractManager)
+            );
         }
         assert!(!may_write(Role::Operator, Resource::Access));
         assert!(!may_write(Role::Auditor, Resource::Site));

@@ -2,11 +2,11 @@
 //! one transaction, every row validated by the same rules as the API and
 //! audited as created by `system`.
 
-use crate::audit::{record, Action};
-use crate::auth::{hash_password, User};
+use crate::audit::{Action, record};
+use crate::auth::{User, hash_password};
 use crate::inventory::insert_access_in;
 use crate::{App, AppError, AppResult};
-use redegov_domain::demo::{demo_network, DemoHolder};
+use redegov_domain::demo::{DemoHolder, demo_network};
 use redegov_domain::inventory::*;
 use redegov_domain::role::{Actor, Role};
 use redegov_store::users::NewUser;
@@ -37,45 +37,95 @@ impl App {
         let mut operators = Vec::new();
         for new in &net.operators {
             let op = tx.insert_operator(new).await?;
-            record(&mut tx, &actor, now, Action::Create, "operator", Some(op.id.0), None::<&()>, Some(&op)).await?;
+            record(&mut tx, &actor, now, Action::Create, "operator", Some(op.id.0), None::<&()>, Some(&op))
+                .await?;
             operators.push(op);
         }
         let mut consortia = Vec::new();
         for c in &net.consortia {
-            let members =
-                c.members.iter().map(|&(i, share_bp)| ConsortiumMember { operator_id: operators[i].id, share_bp }).collect();
+            let members = c
+                .members
+                .iter()
+                .map(|&(i, share_bp)| ConsortiumMember { operator_id: operators[i].id, share_bp })
+                .collect();
             let new = NewConsortium::new(&c.name, members)?;
             let saved = tx.insert_consortium(&new).await?;
-            record(&mut tx, &actor, now, Action::Create, "consortium", Some(saved.id.0), None::<&()>, Some(&saved))
-                .await?;
+            record(
+                &mut tx,
+                &actor,
+                now,
+                Action::Create,
+                "consortium",
+                Some(saved.id.0),
+                None::<&()>,
+                Some(&saved),
+            )
+            .await?;
             consortia.push(saved);
         }
         let contract = tx.insert_contract(&net.contract).await?;
-        record(&mut tx, &actor, now, Action::Create, "contract", Some(contract.id.0), None::<&()>, Some(&contract))
-            .await?;
+        record(
+            &mut tx,
+            &actor,
+            now,
+            Action::Create,
+            "contract",
+            Some(contract.id.0),
+            None::<&()>,
+            Some(&contract),
+        )
+        .await?;
         let mut lots = Vec::new();
         for l in &net.lots {
             let holder = match l.holder {
                 DemoHolder::Operator(i) => LotHolder::Operator(operators[i].id),
                 DemoHolder::Consortium(i) => LotHolder::Consortium(consortia[i].id),
             };
-            let new = NewLot::new(contract.id, &l.code, holder, l.profile, l.region.clone(), &l.description, None, None)?;
+            let new = NewLot::new(
+                contract.id,
+                &l.code,
+                holder,
+                l.profile,
+                l.region.clone(),
+                &l.description,
+                None,
+                None,
+            )?;
             let lot = tx.insert_lot(&new).await?;
-            record(&mut tx, &actor, now, Action::Create, "lot", Some(lot.id.0), None::<&()>, Some(&lot)).await?;
+            record(&mut tx, &actor, now, Action::Create, "lot", Some(lot.id.0), None::<&()>, Some(&lot))
+                .await?;
             lots.push((lot, Vec::new()));
         }
         for p in &net.prices {
             let lot_id = lots[p.lot].0.id;
-            let new =
-                NewPrice::new(lot_id, &p.service, p.bandwidth_mbps, p.area, p.monthly_price, p.effective_from, None)?;
+            let new = NewPrice::new(
+                lot_id,
+                &p.service,
+                p.bandwidth_mbps,
+                p.area,
+                p.monthly_price,
+                p.effective_from,
+                None,
+            )?;
             let price = tx.insert_price(&new).await?;
-            record(&mut tx, &actor, now, Action::Create, "price", Some(price.id.0), None::<&()>, Some(&price)).await?;
+            record(
+                &mut tx,
+                &actor,
+                now,
+                Action::Create,
+                "price",
+                Some(price.id.0),
+                None::<&()>,
+                Some(&price),
+            )
+            .await?;
             lots[p.lot].1.push(price);
         }
         let mut agencies = Vec::new();
         for new in &net.agencies {
             let a = tx.insert_agency(new).await?;
-            record(&mut tx, &actor, now, Action::Create, "agency", Some(a.id.0), None::<&()>, Some(&a)).await?;
+            record(&mut tx, &actor, now, Action::Create, "agency", Some(a.id.0), None::<&()>, Some(&a))
+                .await?;
             agencies.push(a);
         }
         let mut sites = Vec::new();
@@ -90,7 +140,8 @@ impl App {
                 s.contact.clone(),
             )?;
             let site = tx.insert_site(&new).await?;
-            record(&mut tx, &actor, now, Action::Create, "site", Some(site.id.0), None::<&()>, Some(&site)).await?;
+            record(&mut tx, &actor, now, Action::Create, "site", Some(site.id.0), None::<&()>, Some(&site))
+                .await?;
             sites.push(site);
         }
         for a in &net.accesses {
@@ -126,7 +177,8 @@ impl App {
                 .await
                 .map_err(AppError::unique(&["login"]))?;
             let shown = User::from(&record_);
-            record(&mut tx, &actor, now, Action::Create, "user", Some(shown.id.0), None::<&()>, Some(&shown)).await?;
+            record(&mut tx, &actor, now, Action::Create, "user", Some(shown.id.0), None::<&()>, Some(&shown))
+                .await?;
             users.push((u.login.clone(), u.role, u.password.clone()));
         }
         tx.commit().await?;

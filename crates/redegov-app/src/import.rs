@@ -6,8 +6,8 @@
 //! as delimiter and may start with a UTF-8 BOM. Columns are matched by the
 //! header's names, in any order; `docs/import.md` documents the layouts.
 
-use crate::audit::{record, Action};
-use crate::authz::{require_write, Resource};
+use crate::audit::{Action, record};
+use crate::authz::{Resource, require_write};
 use crate::inventory::insert_access_in;
 use crate::{App, AppError, AppResult};
 use redegov_domain::error::{FieldError, Rule};
@@ -178,13 +178,19 @@ impl App {
         }
     }
 
-    async fn import_agencies(&self, actor: &Actor, t: &Table, progress: Progress<'_>) -> AppResult<ImportReport> {
+    async fn import_agencies(
+        &self,
+        actor: &Actor,
+        t: &Table,
+        progress: Progress<'_>,
+    ) -> AppResult<ImportReport> {
         require_write(actor, Resource::Agency)?;
         let mut problems = Problems::default();
         let mut valid = Vec::with_capacity(t.rows.len());
         for (line, rec) in &t.rows {
-            let parsed = AgencyKind::parse("kind", t.get(rec, "kind"))
-                .and_then(|kind| NewAgency::new(t.get(rec, "name"), t.get(rec, "acronym"), t.get(rec, "cnpj"), kind));
+            let parsed = AgencyKind::parse("kind", t.get(rec, "kind")).and_then(|kind| {
+                NewAgency::new(t.get(rec, "name"), t.get(rec, "acronym"), t.get(rec, "cnpj"), kind)
+            });
             match parsed {
                 Ok(a) => valid.push((*line, a)),
                 Err(e) => problems.add(*line, e),
@@ -196,7 +202,10 @@ impl App {
         let mut problems = Problems::default();
         for (i, (line, new)) in valid.iter().enumerate() {
             match tx.insert_agency(new).await {
-                Ok(a) => record(&mut tx, actor, now, Action::Create, "agency", Some(a.id.0), None::<&()>, Some(&a)).await?,
+                Ok(a) => {
+                    record(&mut tx, actor, now, Action::Create, "agency", Some(a.id.0), None::<&()>, Some(&a))
+                        .await?
+                }
                 Err(e) => match e.conflicting_field(&["cnpj", "acronym"]) {
                     Some(field) => problems.add(*line, FieldError::new(field, Rule::Duplicate)),
                     None => return Err(e.into()),
@@ -209,7 +218,12 @@ impl App {
         Ok(ImportReport { rows: valid.len() })
     }
 
-    async fn import_sites(&self, actor: &Actor, t: &Table, progress: Progress<'_>) -> AppResult<ImportReport> {
+    async fn import_sites(
+        &self,
+        actor: &Actor,
+        t: &Table,
+        progress: Progress<'_>,
+    ) -> AppResult<ImportReport> {
         require_write(actor, Resource::Site)?;
         let now = self.now();
         let mut tx = self.store().write().await?;
@@ -229,7 +243,8 @@ impl App {
                     return Err(FieldError::new("agency_acronym", Rule::UnknownReference));
                 }
                 let ibge = parse_int("municipality_ibge", t.get(rec, "municipality_ibge"))?;
-                let ibge = u32::try_from(ibge).map_err(|_| FieldError::new("municipality_ibge", Rule::UnknownMunicipality))?;
+                let ibge = u32::try_from(ibge)
+                    .map_err(|_| FieldError::new("municipality_ibge", Rule::UnknownMunicipality))?;
                 NewSite::new(
                     agency,
                     t.get(rec, "name"),
@@ -259,7 +274,12 @@ impl App {
         Ok(ImportReport { rows: valid.len() })
     }
 
-    async fn import_accesses(&self, actor: &Actor, t: &Table, progress: Progress<'_>) -> AppResult<ImportReport> {
+    async fn import_accesses(
+        &self,
+        actor: &Actor,
+        t: &Table,
+        progress: Progress<'_>,
+    ) -> AppResult<ImportReport> {
         require_write(actor, Resource::Access)?;
         let now = self.now();
         let mut tx = self.store().write().await?;
@@ -271,7 +291,8 @@ impl App {
         for (line, rec) in &t.rows {
             let parsed = (|| {
                 let site_id = parse_int("site_id", t.get(rec, "site_id"))?;
-                let site = sites.get(&site_id).ok_or_else(|| FieldError::new("site_id", Rule::UnknownReference))?;
+                let site =
+                    sites.get(&site_id).ok_or_else(|| FieldError::new("site_id", Rule::UnknownReference))?;
                 let (lot, prices) = lots
                     .get(&t.get(rec, "lot_code").to_uppercase())
                     .ok_or_else(|| FieldError::new("lot_code", Rule::UnknownReference))?;
@@ -282,7 +303,11 @@ impl App {
                 let draft = AccessDraft {
                     site_id: site.id,
                     lot_id: lot.id,
-                    profile: if profile_text.is_empty() { None } else { Some(Profile::parse("profile", profile_text)?) },
+                    profile: if profile_text.is_empty() {
+                        None
+                    } else {
+                        Some(Profile::parse("profile", profile_text)?)
+                    },
                     service: if service.is_empty() { DEFAULT_SERVICE.into() } else { service.into() },
                     bandwidth_mbps: parse_int("bandwidth_mbps", t.get(rec, "bandwidth_mbps"))?,
                     redundancy: Redundancy::parse("redundancy", t.get(rec, "redundancy"))?,

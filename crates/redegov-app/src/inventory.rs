@@ -5,8 +5,8 @@
 //! Changes take a `merge` closure that turns the current value into the new
 //! validated input, so a PATCH reads and writes in the same transaction.
 
-use crate::audit::{record, Action};
-use crate::authz::{require_write, scoped, Resource};
+use crate::audit::{Action, record};
+use crate::authz::{Resource, require_write, scoped};
 use crate::{App, AppError, AppResult};
 use redegov_domain::error::{FieldError, Rule, Valid};
 use redegov_domain::ids::*;
@@ -33,7 +33,13 @@ pub struct AccessChange {
 }
 
 /// Access to the rows a scoped read needs, for one actor.
-async fn ensure_sees(tx: &mut Tx, actor: &Actor, kind: OperatorScoped, id: i64, agency: Option<AgencyId>) -> AppResult<()> {
+async fn ensure_sees(
+    tx: &mut Tx,
+    actor: &Actor,
+    kind: OperatorScoped,
+    id: i64,
+    agency: Option<AgencyId>,
+) -> AppResult<()> {
     let visible = match actor.scope {
         Scope::All => true,
         Scope::Agency(own) => match kind {
@@ -133,7 +139,8 @@ impl App {
         require_write(actor, Resource::Operator)?;
         let mut tx = self.store().write().await?;
         let op = tx.insert_operator(&new).await.map_err(AppError::unique(&["cnpj"]))?;
-        record(&mut tx, actor, self.now(), Action::Create, "operator", Some(op.id.0), None::<&()>, Some(&op)).await?;
+        record(&mut tx, actor, self.now(), Action::Create, "operator", Some(op.id.0), None::<&()>, Some(&op))
+            .await?;
         tx.commit().await?;
         Ok(op)
     }
@@ -144,7 +151,12 @@ impl App {
         tx.operator(id).await.map_err(AppError::not_found("operator"))
     }
 
-    pub async fn list_operators(&self, actor: &Actor, f: InventoryFilter, page: Page) -> AppResult<Listed<Operator>> {
+    pub async fn list_operators(
+        &self,
+        actor: &Actor,
+        f: InventoryFilter,
+        page: Page,
+    ) -> AppResult<Listed<Operator>> {
         let mut tx = self.store().read().await?;
         Ok(tx.list_operators(&scoped(actor, f), page).await?)
     }
@@ -162,7 +174,17 @@ impl App {
         let new = merge(&before)?;
         let after = Operator { id, name: new.name, cnpj: new.cnpj };
         tx.update_operator(&after).await.map_err(AppError::unique(&["cnpj"]))?;
-        record(&mut tx, actor, self.now(), Action::Update, "operator", Some(id.0), Some(&before), Some(&after)).await?;
+        record(
+            &mut tx,
+            actor,
+            self.now(),
+            Action::Update,
+            "operator",
+            Some(id.0),
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -173,7 +195,17 @@ impl App {
         let before = tx.operator(id).await.map_err(AppError::not_found("operator"))?;
         require_write(actor, Resource::Operator)?;
         tx.delete_operator(id).await?;
-        record(&mut tx, actor, self.now(), Action::Delete, "operator", Some(id.0), Some(&before), None::<&()>).await?;
+        record(
+            &mut tx,
+            actor,
+            self.now(),
+            Action::Delete,
+            "operator",
+            Some(id.0),
+            Some(&before),
+            None::<&()>,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -185,7 +217,8 @@ impl App {
         let mut tx = self.store().write().await?;
         check_members(&mut tx, &new.members).await?;
         let c = tx.insert_consortium(&new).await.map_err(AppError::unique(&["name"]))?;
-        record(&mut tx, actor, self.now(), Action::Create, "consortium", Some(c.id.0), None::<&()>, Some(&c)).await?;
+        record(&mut tx, actor, self.now(), Action::Create, "consortium", Some(c.id.0), None::<&()>, Some(&c))
+            .await?;
         tx.commit().await?;
         Ok(c)
     }
@@ -197,7 +230,12 @@ impl App {
         Ok(c)
     }
 
-    pub async fn list_consortia(&self, actor: &Actor, f: InventoryFilter, page: Page) -> AppResult<Listed<Consortium>> {
+    pub async fn list_consortia(
+        &self,
+        actor: &Actor,
+        f: InventoryFilter,
+        page: Page,
+    ) -> AppResult<Listed<Consortium>> {
         let mut tx = self.store().read().await?;
         Ok(tx.list_consortia(&scoped(actor, f), page).await?)
     }
@@ -216,7 +254,17 @@ impl App {
         check_members(&mut tx, &new.members).await?;
         let after = Consortium { id, name: new.name, members: new.members };
         tx.update_consortium(&after).await.map_err(AppError::unique(&["name"]))?;
-        record(&mut tx, actor, self.now(), Action::Update, "consortium", Some(id.0), Some(&before), Some(&after)).await?;
+        record(
+            &mut tx,
+            actor,
+            self.now(),
+            Action::Update,
+            "consortium",
+            Some(id.0),
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -227,7 +275,17 @@ impl App {
         ensure_sees_consortium(actor, &before)?;
         require_write(actor, Resource::Consortium)?;
         tx.delete_consortium(id).await?;
-        record(&mut tx, actor, self.now(), Action::Delete, "consortium", Some(id.0), Some(&before), None::<&()>).await?;
+        record(
+            &mut tx,
+            actor,
+            self.now(),
+            Action::Delete,
+            "consortium",
+            Some(id.0),
+            Some(&before),
+            None::<&()>,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -238,7 +296,8 @@ impl App {
         require_write(actor, Resource::Contract)?;
         let mut tx = self.store().write().await?;
         let c = tx.insert_contract(&new).await.map_err(AppError::unique(&["number"]))?;
-        record(&mut tx, actor, self.now(), Action::Create, "contract", Some(c.id.0), None::<&()>, Some(&c)).await?;
+        record(&mut tx, actor, self.now(), Action::Create, "contract", Some(c.id.0), None::<&()>, Some(&c))
+            .await?;
         tx.commit().await?;
         Ok(c)
     }
@@ -250,7 +309,12 @@ impl App {
         Ok(c)
     }
 
-    pub async fn list_contracts(&self, actor: &Actor, f: InventoryFilter, page: Page) -> AppResult<Listed<Contract>> {
+    pub async fn list_contracts(
+        &self,
+        actor: &Actor,
+        f: InventoryFilter,
+        page: Page,
+    ) -> AppResult<Listed<Contract>> {
         let mut tx = self.store().read().await?;
         Ok(tx.list_contracts(&scoped(actor, f), page).await?)
     }
@@ -266,10 +330,25 @@ impl App {
         ensure_sees(&mut tx, actor, OperatorScoped::Contract, id.0, None).await?;
         require_write(actor, Resource::Contract)?;
         let new = merge(&before)?;
-        let after =
-            Contract { id, number: new.number, starts_on: new.starts_on, ends_on: new.ends_on, ceiling: new.ceiling };
+        let after = Contract {
+            id,
+            number: new.number,
+            starts_on: new.starts_on,
+            ends_on: new.ends_on,
+            ceiling: new.ceiling,
+        };
         tx.update_contract(&after).await.map_err(AppError::unique(&["number"]))?;
-        record(&mut tx, actor, self.now(), Action::Update, "contract", Some(id.0), Some(&before), Some(&after)).await?;
+        record(
+            &mut tx,
+            actor,
+            self.now(),
+            Action::Update,
+            "contract",
+            Some(id.0),
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -280,7 +359,17 @@ impl App {
         ensure_sees(&mut tx, actor, OperatorScoped::Contract, id.0, None).await?;
         require_write(actor, Resource::Contract)?;
         tx.delete_contract(id).await?;
-        record(&mut tx, actor, self.now(), Action::Delete, "contract", Some(id.0), Some(&before), None::<&()>).await?;
+        record(
+            &mut tx,
+            actor,
+            self.now(),
+            Action::Delete,
+            "contract",
+            Some(id.0),
+            Some(&before),
+            None::<&()>,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -293,7 +382,8 @@ impl App {
         reference(tx.contract(new.contract_id).await, "contract_id").await?;
         check_holder(&mut tx, new.holder).await?;
         let lot = tx.insert_lot(&new).await.map_err(AppError::unique(&["code"]))?;
-        record(&mut tx, actor, self.now(), Action::Create, "lot", Some(lot.id.0), None::<&()>, Some(&lot)).await?;
+        record(&mut tx, actor, self.now(), Action::Create, "lot", Some(lot.id.0), None::<&()>, Some(&lot))
+            .await?;
         tx.commit().await?;
         Ok(lot)
     }
@@ -310,7 +400,12 @@ impl App {
         Ok(tx.list_lots(&scoped(actor, f), page).await?)
     }
 
-    pub async fn update_lot(&self, actor: &Actor, id: LotId, merge: impl FnOnce(&Lot) -> Valid<NewLot>) -> AppResult<Lot> {
+    pub async fn update_lot(
+        &self,
+        actor: &Actor,
+        id: LotId,
+        merge: impl FnOnce(&Lot) -> Valid<NewLot>,
+    ) -> AppResult<Lot> {
         let mut tx = self.store().write().await?;
         let before = tx.lot(id).await.map_err(AppError::not_found("lot"))?;
         ensure_sees(&mut tx, actor, OperatorScoped::Lot, id.0, None).await?;
@@ -330,7 +425,8 @@ impl App {
             ends_on: new.ends_on,
         };
         tx.update_lot(&after).await.map_err(AppError::unique(&["code"]))?;
-        record(&mut tx, actor, self.now(), Action::Update, "lot", Some(id.0), Some(&before), Some(&after)).await?;
+        record(&mut tx, actor, self.now(), Action::Update, "lot", Some(id.0), Some(&before), Some(&after))
+            .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -341,7 +437,8 @@ impl App {
         ensure_sees(&mut tx, actor, OperatorScoped::Lot, id.0, None).await?;
         require_write(actor, Resource::Lot)?;
         tx.delete_lot(id).await?;
-        record(&mut tx, actor, self.now(), Action::Delete, "lot", Some(id.0), Some(&before), None::<&()>).await?;
+        record(&mut tx, actor, self.now(), Action::Delete, "lot", Some(id.0), Some(&before), None::<&()>)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -359,7 +456,8 @@ impl App {
         ensure_sees(&mut tx, actor, OperatorScoped::Lot, new.lot_id.0, None).await?;
         require_write(actor, Resource::Price)?;
         let p = tx.insert_price(&new).await?;
-        record(&mut tx, actor, self.now(), Action::Create, "price", Some(p.id.0), None::<&()>, Some(&p)).await?;
+        record(&mut tx, actor, self.now(), Action::Create, "price", Some(p.id.0), None::<&()>, Some(&p))
+            .await?;
         tx.commit().await?;
         Ok(p)
     }
@@ -386,7 +484,8 @@ impl App {
             effective_to: new.effective_to,
         };
         tx.update_price(&after).await?;
-        record(&mut tx, actor, self.now(), Action::Update, "price", Some(id.0), Some(&before), Some(&after)).await?;
+        record(&mut tx, actor, self.now(), Action::Update, "price", Some(id.0), Some(&before), Some(&after))
+            .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -397,7 +496,8 @@ impl App {
         ensure_sees(&mut tx, actor, OperatorScoped::Lot, before.lot_id.0, None).await?;
         require_write(actor, Resource::Price)?;
         tx.delete_price(id).await?;
-        record(&mut tx, actor, self.now(), Action::Delete, "price", Some(id.0), Some(&before), None::<&()>).await?;
+        record(&mut tx, actor, self.now(), Action::Delete, "price", Some(id.0), Some(&before), None::<&()>)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -408,7 +508,8 @@ impl App {
         require_write(actor, Resource::Agency)?;
         let mut tx = self.store().write().await?;
         let a = tx.insert_agency(&new).await.map_err(AppError::unique(&["cnpj", "acronym"]))?;
-        record(&mut tx, actor, self.now(), Action::Create, "agency", Some(a.id.0), None::<&()>, Some(&a)).await?;
+        record(&mut tx, actor, self.now(), Action::Create, "agency", Some(a.id.0), None::<&()>, Some(&a))
+            .await?;
         tx.commit().await?;
         Ok(a)
     }
@@ -420,7 +521,12 @@ impl App {
         Ok(a)
     }
 
-    pub async fn list_agencies(&self, actor: &Actor, f: InventoryFilter, page: Page) -> AppResult<Listed<Agency>> {
+    pub async fn list_agencies(
+        &self,
+        actor: &Actor,
+        f: InventoryFilter,
+        page: Page,
+    ) -> AppResult<Listed<Agency>> {
         let mut tx = self.store().read().await?;
         Ok(tx.list_agencies(&scoped(actor, f), page).await?)
     }
@@ -438,7 +544,8 @@ impl App {
         let new = merge(&before)?;
         let after = Agency { id, name: new.name, acronym: new.acronym, cnpj: new.cnpj, kind: new.kind };
         tx.update_agency(&after).await.map_err(AppError::unique(&["cnpj", "acronym"]))?;
-        record(&mut tx, actor, self.now(), Action::Update, "agency", Some(id.0), Some(&before), Some(&after)).await?;
+        record(&mut tx, actor, self.now(), Action::Update, "agency", Some(id.0), Some(&before), Some(&after))
+            .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -449,7 +556,8 @@ impl App {
         ensure_sees(&mut tx, actor, OperatorScoped::Agency, id.0, Some(id)).await?;
         require_write(actor, Resource::Agency)?;
         tx.delete_agency(id).await?;
-        record(&mut tx, actor, self.now(), Action::Delete, "agency", Some(id.0), Some(&before), None::<&()>).await?;
+        record(&mut tx, actor, self.now(), Action::Delete, "agency", Some(id.0), Some(&before), None::<&()>)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -459,7 +567,9 @@ impl App {
     /// The agency a scoped actor may put a site in: its own, and no other.
     fn check_site_agency(actor: &Actor, agency: AgencyId) -> AppResult<()> {
         match actor.scope {
-            Scope::Agency(own) if own != agency => Err(FieldError::new("agency_id", Rule::UnknownReference).into()),
+            Scope::Agency(own) if own != agency => {
+                Err(FieldError::new("agency_id", Rule::UnknownReference).into())
+            }
             _ => Ok(()),
         }
     }
@@ -470,7 +580,8 @@ impl App {
         let mut tx = self.store().write().await?;
         reference(tx.agency(new.agency_id).await, "agency_id").await?;
         let s = tx.insert_site(&new).await?;
-        record(&mut tx, actor, self.now(), Action::Create, "site", Some(s.id.0), None::<&()>, Some(&s)).await?;
+        record(&mut tx, actor, self.now(), Action::Create, "site", Some(s.id.0), None::<&()>, Some(&s))
+            .await?;
         tx.commit().await?;
         Ok(s)
     }
@@ -487,7 +598,12 @@ impl App {
         Ok(tx.list_sites(&scoped(actor, f), page).await?)
     }
 
-    pub async fn update_site(&self, actor: &Actor, id: SiteId, merge: impl FnOnce(&Site) -> Valid<NewSite>) -> AppResult<Site> {
+    pub async fn update_site(
+        &self,
+        actor: &Actor,
+        id: SiteId,
+        merge: impl FnOnce(&Site) -> Valid<NewSite>,
+    ) -> AppResult<Site> {
         let mut tx = self.store().write().await?;
         let before = tx.site(id).await.map_err(AppError::not_found("site"))?;
         ensure_sees(&mut tx, actor, OperatorScoped::Site, id.0, Some(before.agency_id)).await?;
@@ -509,7 +625,8 @@ impl App {
             contact_email: new.contact_email,
         };
         tx.update_site(&after).await?;
-        record(&mut tx, actor, self.now(), Action::Update, "site", Some(id.0), Some(&before), Some(&after)).await?;
+        record(&mut tx, actor, self.now(), Action::Update, "site", Some(id.0), Some(&before), Some(&after))
+            .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -520,7 +637,8 @@ impl App {
         ensure_sees(&mut tx, actor, OperatorScoped::Site, id.0, Some(before.agency_id)).await?;
         require_write(actor, Resource::Site)?;
         tx.delete_site(id).await?;
-        record(&mut tx, actor, self.now(), Action::Delete, "site", Some(id.0), Some(&before), None::<&()>).await?;
+        record(&mut tx, actor, self.now(), Action::Delete, "site", Some(id.0), Some(&before), None::<&()>)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -546,7 +664,12 @@ impl App {
         Ok(row)
     }
 
-    pub async fn list_accesses(&self, actor: &Actor, f: InventoryFilter, page: Page) -> AppResult<Listed<AccessRow>> {
+    pub async fn list_accesses(
+        &self,
+        actor: &Actor,
+        f: InventoryFilter,
+        page: Page,
+    ) -> AppResult<Listed<AccessRow>> {
         let mut tx = self.store().read().await?;
         Ok(tx.list_accesses(&scoped(actor, f), page).await?)
     }
@@ -557,7 +680,12 @@ impl App {
         Ok(tx.access_summary(&scoped(actor, InventoryFilter::default())).await?)
     }
 
-    pub async fn update_access(&self, actor: &Actor, id: AccessId, change: AccessChange) -> AppResult<Access> {
+    pub async fn update_access(
+        &self,
+        actor: &Actor,
+        id: AccessId,
+        change: AccessChange,
+    ) -> AppResult<Access> {
         let now = self.now();
         let mut tx = self.store().write().await?;
         let row = tx.access(id).await.map_err(AppError::not_found("access"))?;
@@ -608,7 +736,8 @@ impl App {
             after.transition(status, at.unwrap_or(now))?;
         }
         tx.update_access(&after).await?;
-        record(&mut tx, actor, now, Action::Update, "access", Some(id.0), Some(&before), Some(&after)).await?;
+        record(&mut tx, actor, now, Action::Update, "access", Some(id.0), Some(&before), Some(&after))
+            .await?;
         tx.commit().await?;
         Ok(after)
     }

@@ -21,9 +21,9 @@ use std::sync::Arc;
 
 pub use error::AppError;
 pub use redegov_domain::role::Actor;
+pub use redegov_store::Page;
 pub use redegov_store::audit::{AuditEntry, AuditFilter};
 pub use redegov_store::inventory::{AccessRow, AccessSummaryRow, InventoryFilter, Listed};
-pub use redegov_store::Page;
 
 /// Where "now" comes from. Production uses [`SystemClock`]; tests use a fake.
 pub trait Clock: Send + Sync {
@@ -58,6 +58,12 @@ impl App {
 
     pub fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// A counter that moves with every committed change (see
+    /// `Store::change_seq`); equal values mean equal data.
+    pub async fn change_seq(&self) -> AppResult<i64> {
+        Ok(self.store.change_seq().await?)
     }
 }
 

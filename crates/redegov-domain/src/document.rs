@@ -20,11 +20,7 @@ pub struct Cnpj(String);
 pub struct Cpf(String);
 
 fn normalise(input: &str) -> String {
-    input
-        .chars()
-        .filter(|c| !matches!(c, '.' | '/' | '-' | ' '))
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
+    input.chars().filter(|c| !matches!(c, '.' | '/' | '-' | ' ')).map(|c| c.to_ascii_uppercase()).collect()
 }
 
 fn value(c: u8) -> u32 {
@@ -105,7 +101,8 @@ impl Cpf {
         }
         let text = normalise(input);
         let bytes = text.as_bytes();
-        if bytes.len() != 11 || !bytes.iter().all(u8::is_ascii_digit) || bytes.iter().all(|&b| b == bytes[0]) {
+        if bytes.len() != 11 || !bytes.iter().all(u8::is_ascii_digit) || bytes.iter().all(|&b| b == bytes[0])
+        {
             return Err(invalid());
         }
         if bytes[9] != cpf_digit(&bytes[..9]) || bytes[10] != cpf_digit(&bytes[..10]) {

@@ -81,9 +81,7 @@ impl Rule {
             Rule::OneOf(values) => format!("deve ser um de: {}", values.join(", ")),
             Rule::Malformed(expected) => format!("formato inválido (esperado: {expected})"),
             Rule::UnknownMunicipality => "código IBGE de município inexistente".into(),
-            Rule::OutsideLotRegion => {
-                "o município do endereço está fora da região do lote".into()
-            }
+            Rule::OutsideLotRegion => "o município do endereço está fora da região do lote".into(),
             Rule::NoPrice => "não há preço na tabela do lote para este serviço, velocidade e área; \
                  informe o preço mensal"
                 .into(),
@@ -156,9 +154,5 @@ pub type Valid<T> = Result<T, FieldError>;
 /// Fails with [`Rule::Required`] when `value` is blank; returns it trimmed.
 pub fn required(field: &str, value: &str) -> Valid<String> {
     let trimmed = value.trim();
-    if trimmed.is_empty() {
-        Err(FieldError::new(field, Rule::Required))
-    } else {
-        Ok(trimmed.to_string())
-    }
+    if trimmed.is_empty() { Err(FieldError::new(field, Rule::Required)) } else { Ok(trimmed.to_string()) }
 }

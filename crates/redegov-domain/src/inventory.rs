@@ -8,11 +8,11 @@
 //! app layer with the rows it loaded.
 
 use crate::document::Cnpj;
-use crate::error::{required, FieldError, Rule, Valid};
+use crate::error::{FieldError, Rule, Valid, required};
 use crate::ids::*;
 use crate::money::Money;
 use crate::municipality;
-use crate::time::{ordered, Timestamp};
+use crate::time::{Timestamp, ordered};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -201,7 +201,10 @@ impl NewConsortium {
     pub fn new(name: &str, members: Vec<ConsortiumMember>) -> Valid<Self> {
         let name = required("name", name)?;
         if members.len() < 2 {
-            return Err(FieldError::new("members", Rule::Other("a consortium has at least two members".into())));
+            return Err(FieldError::new(
+                "members",
+                Rule::Other("a consortium has at least two members".into()),
+            ));
         }
         let distinct: BTreeSet<_> = members.iter().map(|m| m.operator_id).collect();
         if distinct.len() != members.len() {
@@ -393,7 +396,10 @@ impl NewPrice {
         let service = required("service", service)?.to_uppercase();
         check_bandwidth(bandwidth_mbps)?;
         if monthly_price.centavos() <= 0 {
-            return Err(FieldError::new("monthly_price_centavos", Rule::OutOfRange { min: 1, max: i64::MAX }));
+            return Err(FieldError::new(
+                "monthly_price_centavos",
+                Rule::OutOfRange { min: 1, max: i64::MAX },
+            ));
         }
         ordered("effective_to", &effective_from, effective_to.as_ref())?;
         Ok(NewPrice { lot_id, service, bandwidth_mbps, area, monthly_price, effective_from, effective_to })
@@ -515,7 +521,10 @@ impl NewSite {
             .ok_or_else(|| FieldError::new("municipality_ibge", Rule::UnknownMunicipality))?;
         let email = contact.email.trim().to_string();
         if !email.is_empty() && !looks_like_email(&email) {
-            return Err(FieldError::new("contact_email", Rule::Malformed("e-mail, ex.: nome@orgao.mg.gov.br")));
+            return Err(FieldError::new(
+                "contact_email",
+                Rule::Malformed("e-mail, ex.: nome@orgao.mg.gov.br"),
+            ));
         }
         Ok(NewSite {
             agency_id,
@@ -534,7 +543,9 @@ impl NewSite {
 
 fn looks_like_email(s: &str) -> bool {
     match s.split_once('@') {
-        Some((local, domain)) => !local.is_empty() && domain.contains('.') && !s.contains(char::is_whitespace),
+        Some((local, domain)) => {
+            !local.is_empty() && domain.contains('.') && !s.contains(char::is_whitespace)
+        }
         None => false,
     }
 }
@@ -604,10 +615,9 @@ pub fn parse_probe_targets(redundancy: Redundancy, targets: &[String]) -> Valid<
     }
     let mut out = Vec::with_capacity(targets.len());
     for (i, t) in targets.iter().enumerate() {
-        let ip: IpAddr = t
-            .trim()
-            .parse()
-            .map_err(|_| FieldError::new(format!("probe_targets[{i}]"), Rule::Malformed("endereço IP, ex.: 10.1.2.3")))?;
+        let ip: IpAddr = t.trim().parse().map_err(|_| {
+            FieldError::new(format!("probe_targets[{i}]"), Rule::Malformed("endereço IP, ex.: 10.1.2.3"))
+        })?;
         if out.contains(&ip) {
             return Err(FieldError::new(format!("probe_targets[{i}]"), Rule::Duplicate));
         }
@@ -631,10 +641,14 @@ impl AccessDraft {
         let (monthly_price, price_overridden) = match self.monthly_price {
             Some(price) if price.centavos() > 0 => (price, true),
             Some(_) => {
-                return Err(FieldError::new("monthly_price_centavos", Rule::OutOfRange { min: 1, max: i64::MAX }));
+                return Err(FieldError::new(
+                    "monthly_price_centavos",
+                    Rule::OutOfRange { min: 1, max: i64::MAX },
+                ));
             }
             None => {
-                let on = self.activated_at.unwrap_or(now).with_timezone(&crate::time::NETWORK_TZ).date_naive();
+                let on =
+                    self.activated_at.unwrap_or(now).with_timezone(&crate::time::NETWORK_TZ).date_naive();
                 let price = resolve_price(prices, &service, self.bandwidth_mbps, site.area, on)
                     .ok_or_else(|| FieldError::new("monthly_price_centavos", Rule::NoPrice))?;
                 (price.monthly_price, false)
@@ -710,7 +724,10 @@ mod tests {
         let err = NewConsortium::new("Oi/Algar", vec![op(1, 6000), op(2, 3999)]).unwrap_err();
         assert_eq!(err.field, "members");
         assert_eq!(err.rule, Rule::SharesMustSumTo100 { sum_basis_points: 9999 });
-        assert_eq!(NewConsortium::new("x", vec![op(1, 5000), op(1, 5000)]).unwrap_err().rule, Rule::Duplicate);
+        assert_eq!(
+            NewConsortium::new("x", vec![op(1, 5000), op(1, 5000)]).unwrap_err().rule,
+            Rule::Duplicate
+        );
         assert!(NewConsortium::new("x", vec![op(1, 10000)]).is_err());
     }
 

@@ -126,11 +126,7 @@ pub fn div_round(numerator: i128, denominator: i128) -> i128 {
     let (n, d) = if denominator < 0 { (-numerator, -denominator) } else { (numerator, denominator) };
     let quotient = n / d;
     let remainder = n % d;
-    if 2 * remainder.abs() >= d {
-        quotient + n.signum()
-    } else {
-        quotient
-    }
+    if 2 * remainder.abs() >= d { quotient + n.signum() } else { quotient }
 }
 
 /// `1234567` → `1.234.567`.
@@ -138,7 +134,7 @@ pub fn group_thousands(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('.');
         }
         out.push(ch);

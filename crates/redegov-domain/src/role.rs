@@ -31,8 +31,15 @@ impl Role {
         Role::Operator,
         Role::Auditor,
     ];
-    const CODES: &'static [&'static str] =
-        &["admin", "committee", "network_manager", "contract_manager", "agency_manager", "operator", "auditor"];
+    const CODES: &'static [&'static str] = &[
+        "admin",
+        "committee",
+        "network_manager",
+        "contract_manager",
+        "agency_manager",
+        "operator",
+        "auditor",
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

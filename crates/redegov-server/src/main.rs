@@ -2,7 +2,7 @@
 //! Every subcommand is a thin call into `redegov_app`; nothing here decides
 //! business rules.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use redegov_app::import::ImportKind;
@@ -37,6 +37,10 @@ enum Command {
         /// Marks cookies `Secure` (set when served over HTTPS).
         #[arg(long, env = "REDEGOV_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Builds every API list page from the database, never from the
+        /// change-validated cache (for measuring the uncached path).
+        #[arg(long, env = "REDEGOV_NO_LIST_CACHE")]
+        no_list_cache: bool,
     },
     /// Applies pending database migrations.
     Migrate,
@@ -118,7 +122,9 @@ async fn open(db: &str) -> Result<App> {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Serve { bind, demo, secure_cookies } => serve(&cli.db, &bind, demo, secure_cookies).await,
+        Command::Serve { bind, demo, secure_cookies, no_list_cache } => {
+            serve(&cli.db, &bind, demo, secure_cookies, !no_list_cache).await
+        }
         Command::Migrate => {
             open(&cli.db).await?;
             println!("migrations applied to {}", redegov_store::redact(&cli.db));
@@ -196,7 +202,10 @@ async fn load_demo(app: &App) -> Result<()> {
     match app.load_demo().await.map_err(cli_error)? {
         Some(loaded) => {
             println!("rede de demonstração carregada: {}", loaded.summary);
-            println!("usuários de demonstração (senha {}):", loaded.users.first().map(|u| u.2.as_str()).unwrap_or(""));
+            println!(
+                "usuários de demonstração (senha {}):",
+                loaded.users.first().map(|u| u.2.as_str()).unwrap_or("")
+            );
             for (login, role, _) in &loaded.users {
                 println!("  {login:<12} {}", role.label());
             }
@@ -206,21 +215,28 @@ async fn load_demo(app: &App) -> Result<()> {
     Ok(())
 }
 
-async fn serve(db: &str, bind: &str, demo: bool, secure_cookies: bool) -> Result<()> {
+async fn serve(db: &str, bind: &str, demo: bool, secure_cookies: bool, cache_lists: bool) -> Result<()> {
     let started = Instant::now();
     let app = open(db).await?;
-    let admin_password = app.bootstrap_admin(std::env::var("REDEGOV_ADMIN_PASSWORD").ok()).await.map_err(cli_error)?;
+    let admin_password =
+        app.bootstrap_admin(std::env::var("REDEGOV_ADMIN_PASSWORD").ok()).await.map_err(cli_error)?;
     if demo {
         load_demo(&app).await?;
     }
-    let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
     let addr = listener.local_addr()?;
-    println!("redegov pronto em {} ms — portal: http://{addr}/  API: http://{addr}/api/v1/docs", started.elapsed().as_millis());
+    println!(
+        "redegov pronto em {} ms — portal: http://{addr}/  API: http://{addr}/api/v1/docs",
+        started.elapsed().as_millis()
+    );
     match admin_password {
-        Some(p) => println!("login: admin  senha: {p}  (mostrada só agora; troque com `redegov user passwd --login admin`)"),
+        Some(p) => println!(
+            "login: admin  senha: {p}  (mostrada só agora; troque com `redegov user passwd --login admin`)"
+        ),
         None => println!("login: admin (senha definida anteriormente ou por REDEGOV_ADMIN_PASSWORD)"),
     }
-    let router = redegov_web::router(redegov_web::WebState { app, secure_cookies });
+    let router = redegov_web::router(redegov_web::WebState::new(app, secure_cookies, cache_lists));
     axum::serve(listener, router)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -248,6 +264,11 @@ async fn import(db: &str, kind: &str, file: &std::path::Path) -> Result<()> {
     let report = app.import_csv(&Actor::system(), kind, &data, &progress).await.map_err(cli_error);
     bar.finish_and_clear();
     let report = report?;
-    println!("{} linha(s) importada(s) de {} em {:.1} s", report.rows, file.display(), started.elapsed().as_secs_f64());
+    println!(
+        "{} linha(s) importada(s) de {} em {:.1} s",
+        report.rows,
+        file.display(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -5,9 +5,9 @@
 use crate::query::{Filter, Value};
 use crate::{Page, StoreError, Tx};
 use redegov_domain::ids::{AuditId, UserId};
-use redegov_domain::time::{from_epoch, Timestamp};
-use sqlx::any::AnyRow;
+use redegov_domain::time::{Timestamp, from_epoch};
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
 /// An entry as written (before its id is known).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +69,10 @@ impl Tx {
         .bind(&e.hash)
         .execute(self.conn())
         .await?;
-        sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1").bind(&e.hash).execute(self.conn()).await?;
+        sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1")
+            .bind(&e.hash)
+            .execute(self.conn())
+            .await?;
         Ok(())
     }
 
@@ -84,8 +87,11 @@ impl Tx {
         q.int("entity_id = {}", f.entity_id);
         q.int("user_id = {}", f.user_id.map(|u| u.0));
         let where_sql = q.where_sql();
-        let total: i64 =
-            q.query(format!("SELECT COUNT(*) FROM audit_log{where_sql}")).fetch_one(self.conn()).await?.try_get(0)?;
+        let total: i64 = q
+            .query(format!("SELECT COUNT(*) FROM audit_log{where_sql}"))
+            .fetch_one(self.conn())
+            .await?
+            .try_get(0)?;
         let page_sql = q.page_sql(page);
         let rows = q
             .query(format!("SELECT * FROM audit_log{where_sql} ORDER BY seq DESC{page_sql}"))
@@ -107,7 +113,9 @@ impl Tx {
         let mut q = Filter::default();
         q.push("seq = {}", Value::Int(seq));
         let set = q.bind(Value::Text(after_json.to_string()));
-        q.query(format!("UPDATE audit_log SET after_json = {set}{}", q.where_sql())).execute(self.conn()).await?;
+        q.query(format!("UPDATE audit_log SET after_json = {set}{}", q.where_sql()))
+            .execute(self.conn())
+            .await?;
         Ok(())
     }
 }

@@ -3,15 +3,15 @@
 //! that keep an agency or an operator inside its own data).
 
 use crate::query::{Filter, Value};
-use crate::{code, date, opt_date, opt_time, Page, StoreError, Tx};
+use crate::{Page, StoreError, Tx, code, date, opt_date, opt_time};
 use redegov_domain::document::Cnpj;
 use redegov_domain::ids::*;
 use redegov_domain::inventory::*;
 use redegov_domain::money::Money;
 use redegov_domain::text::{fold, search_key};
 use redegov_domain::time::from_epoch;
-use sqlx::any::AnyRow;
 use sqlx::Row;
+use sqlx::any::AnyRow;
 use std::net::IpAddr;
 
 fn cnpj(row: &AnyRow, col: &str) -> Result<Cnpj, StoreError> {
@@ -90,7 +90,10 @@ impl Tx {
         let where_sql = filter.where_sql();
         let total = count_of(&filter.query(format!("{count}{where_sql}")).fetch_one(self.conn()).await?)?;
         let page_sql = filter.page_sql(page);
-        let rows = filter.query(format!("{select}{where_sql} ORDER BY {order}{page_sql}")).fetch_all(self.conn()).await?;
+        let rows = filter
+            .query(format!("{select}{where_sql} ORDER BY {order}{page_sql}"))
+            .fetch_all(self.conn())
+            .await?;
         let items = rows.iter().map(decode).collect::<Result<_, _>>()?;
         Ok(Listed { items, total })
     }
@@ -98,12 +101,13 @@ impl Tx {
     // ----- operators -----
 
     pub async fn insert_operator(&mut self, o: &NewOperator) -> Result<Operator, StoreError> {
-        let row = sqlx::query("INSERT INTO operators (name, cnpj, search_text) VALUES ($1, $2, $3) RETURNING id")
-            .bind(&o.name)
-            .bind(o.cnpj.as_str())
-            .bind(search_key(&[&o.name]))
-            .fetch_one(self.conn())
-            .await?;
+        let row =
+            sqlx::query("INSERT INTO operators (name, cnpj, search_text) VALUES ($1, $2, $3) RETURNING id")
+                .bind(&o.name)
+                .bind(o.cnpj.as_str())
+                .bind(search_key(&[&o.name]))
+                .fetch_one(self.conn())
+                .await?;
         Ok(Operator { id: OperatorId(id(&row)?), name: o.name.clone(), cnpj: o.cnpj.clone() })
     }
 
@@ -126,7 +130,11 @@ impl Tx {
         decode_operator(&row)
     }
 
-    pub async fn list_operators(&mut self, f: &InventoryFilter, page: Page) -> Result<Listed<Operator>, StoreError> {
+    pub async fn list_operators(
+        &mut self,
+        f: &InventoryFilter,
+        page: Page,
+    ) -> Result<Listed<Operator>, StoreError> {
         let mut q = Filter::default();
         if let Some(op) = f.operator_id {
             q.push("id = {}", Value::Int(op.0));
@@ -134,8 +142,15 @@ impl Tx {
         if let Some(s) = like(&f.search) {
             q.push("search_text LIKE {}", Value::Text(s));
         }
-        self.list("SELECT id, name, cnpj FROM operators", "SELECT COUNT(*) FROM operators", q, "name, id", page, decode_operator)
-            .await
+        self.list(
+            "SELECT id, name, cnpj FROM operators",
+            "SELECT COUNT(*) FROM operators",
+            q,
+            "name, id",
+            page,
+            decode_operator,
+        )
+        .await
     }
 
     pub async fn delete_operator(&mut self, id: OperatorId) -> Result<(), StoreError> {
@@ -149,32 +164,44 @@ impl Tx {
             .bind(&c.name)
             .fetch_one(self.conn())
             .await?;
-        let consortium = Consortium { id: ConsortiumId(id(&row)?), name: c.name.clone(), members: c.members.clone() };
+        let consortium =
+            Consortium { id: ConsortiumId(id(&row)?), name: c.name.clone(), members: c.members.clone() };
         self.write_members(&consortium).await?;
         Ok(consortium)
     }
 
     async fn write_members(&mut self, c: &Consortium) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM consortium_members WHERE consortium_id = $1").bind(c.id.0).execute(self.conn()).await?;
+        sqlx::query("DELETE FROM consortium_members WHERE consortium_id = $1")
+            .bind(c.id.0)
+            .execute(self.conn())
+            .await?;
         for m in &c.members {
-            sqlx::query("INSERT INTO consortium_members (consortium_id, operator_id, share_bp) VALUES ($1, $2, $3)")
-                .bind(c.id.0)
-                .bind(m.operator_id.0)
-                .bind(m.share_bp)
-                .execute(self.conn())
-                .await?;
+            sqlx::query(
+                "INSERT INTO consortium_members (consortium_id, operator_id, share_bp) VALUES ($1, $2, $3)",
+            )
+            .bind(c.id.0)
+            .bind(m.operator_id.0)
+            .bind(m.share_bp)
+            .execute(self.conn())
+            .await?;
         }
         Ok(())
     }
 
     pub async fn update_consortium(&mut self, c: &Consortium) -> Result<(), StoreError> {
-        sqlx::query("UPDATE consortia SET name = $1 WHERE id = $2").bind(&c.name).bind(c.id.0).execute(self.conn()).await?;
+        sqlx::query("UPDATE consortia SET name = $1 WHERE id = $2")
+            .bind(&c.name)
+            .bind(c.id.0)
+            .execute(self.conn())
+            .await?;
         self.write_members(c).await
     }
 
     pub async fn consortium(&mut self, id: ConsortiumId) -> Result<Consortium, StoreError> {
-        let row =
-            sqlx::query("SELECT id, name FROM consortia WHERE id = $1").bind(id.0).fetch_one(self.conn()).await?;
+        let row = sqlx::query("SELECT id, name FROM consortia WHERE id = $1")
+            .bind(id.0)
+            .fetch_one(self.conn())
+            .await?;
         let members = self.members(id).await?;
         Ok(Consortium { id, name: row.try_get("name")?, members })
     }
@@ -191,10 +218,17 @@ impl Tx {
             .collect()
     }
 
-    pub async fn list_consortia(&mut self, f: &InventoryFilter, page: Page) -> Result<Listed<Consortium>, StoreError> {
+    pub async fn list_consortia(
+        &mut self,
+        f: &InventoryFilter,
+        page: Page,
+    ) -> Result<Listed<Consortium>, StoreError> {
         let mut q = Filter::default();
         if let Some(op) = f.operator_id {
-            q.push("id IN (SELECT consortium_id FROM consortium_members WHERE operator_id = {})", Value::Int(op.0));
+            q.push(
+                "id IN (SELECT consortium_id FROM consortium_members WHERE operator_id = {})",
+                Value::Int(op.0),
+            );
         }
         let listed = self
             .list(
@@ -203,7 +237,13 @@ impl Tx {
                 q,
                 "name, id",
                 page,
-                |r| Ok(Consortium { id: ConsortiumId(r.try_get("id")?), name: r.try_get("name")?, members: vec![] }),
+                |r| {
+                    Ok(Consortium {
+                        id: ConsortiumId(r.try_get("id")?),
+                        name: r.try_get("name")?,
+                        members: vec![],
+                    })
+                },
             )
             .await?;
         let mut items = Vec::with_capacity(listed.items.len());
@@ -252,18 +292,30 @@ impl Tx {
     }
 
     pub async fn contract(&mut self, id: ContractId) -> Result<Contract, StoreError> {
-        let row = sqlx::query("SELECT * FROM contracts WHERE id = $1").bind(id.0).fetch_one(self.conn()).await?;
+        let row =
+            sqlx::query("SELECT * FROM contracts WHERE id = $1").bind(id.0).fetch_one(self.conn()).await?;
         decode_contract(&row)
     }
 
-    pub async fn list_contracts(&mut self, f: &InventoryFilter, page: Page) -> Result<Listed<Contract>, StoreError> {
+    pub async fn list_contracts(
+        &mut self,
+        f: &InventoryFilter,
+        page: Page,
+    ) -> Result<Listed<Contract>, StoreError> {
         let mut q = Filter::default();
         if let Some(op) = f.operator_id {
             let lots = operator_lots_sql(&mut q, op);
             q.push_raw(format!("id IN (SELECT contract_id FROM lots WHERE id IN ({lots}))"));
         }
-        self.list("SELECT * FROM contracts", "SELECT COUNT(*) FROM contracts", q, "number, id", page, decode_contract)
-            .await
+        self.list(
+            "SELECT * FROM contracts",
+            "SELECT COUNT(*) FROM contracts",
+            q,
+            "number, id",
+            page,
+            decode_contract,
+        )
+        .await
     }
 
     pub async fn delete_contract(&mut self, id: ContractId) -> Result<(), StoreError> {
@@ -304,7 +356,10 @@ impl Tx {
     }
 
     async fn write_region(&mut self, lot: &Lot) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM lot_municipalities WHERE lot_id = $1").bind(lot.id.0).execute(self.conn()).await?;
+        sqlx::query("DELETE FROM lot_municipalities WHERE lot_id = $1")
+            .bind(lot.id.0)
+            .execute(self.conn())
+            .await?;
         for code in lot.region.codes() {
             sqlx::query("INSERT INTO lot_municipalities (lot_id, ibge_code) VALUES ($1, $2)")
                 .bind(lot.id.0)
@@ -367,7 +422,9 @@ impl Tx {
             q.push_raw(format!("id IN ({lots})"));
         }
         q.int("contract_id = {}", f.contract_id.map(|c| c.0));
-        let listed = self.list("SELECT * FROM lots", "SELECT COUNT(*) FROM lots", q, "code, id", page, decode_lot).await?;
+        let listed = self
+            .list("SELECT * FROM lots", "SELECT COUNT(*) FROM lots", q, "code, id", page, decode_lot)
+            .await?;
         let mut items = Vec::with_capacity(listed.items.len());
         for mut lot in listed.items {
             lot.region = self.region(lot.id).await?;
@@ -385,7 +442,10 @@ impl Tx {
         let mut q = Filter::default();
         let lots = operator_lots_sql(&mut q, operator);
         let lot_param = q.bind(Value::Int(lot.0));
-        let row = q.query(format!("SELECT COUNT(*) FROM ({lots}) held WHERE id = {lot_param}")).fetch_one(self.conn()).await?;
+        let row = q
+            .query(format!("SELECT COUNT(*) FROM ({lots}) held WHERE id = {lot_param}"))
+            .fetch_one(self.conn())
+            .await?;
         Ok(count_of(&row)? > 0)
     }
 
@@ -489,11 +549,16 @@ impl Tx {
     }
 
     pub async fn agency(&mut self, id: AgencyId) -> Result<Agency, StoreError> {
-        let row = sqlx::query("SELECT * FROM agencies WHERE id = $1").bind(id.0).fetch_one(self.conn()).await?;
+        let row =
+            sqlx::query("SELECT * FROM agencies WHERE id = $1").bind(id.0).fetch_one(self.conn()).await?;
         decode_agency(&row)
     }
 
-    pub async fn list_agencies(&mut self, f: &InventoryFilter, page: Page) -> Result<Listed<Agency>, StoreError> {
+    pub async fn list_agencies(
+        &mut self,
+        f: &InventoryFilter,
+        page: Page,
+    ) -> Result<Listed<Agency>, StoreError> {
         let mut q = Filter::default();
         q.int("id = {}", f.agency_id.map(|a| a.0));
         q.text("kind = {}", f.kind.as_deref());
@@ -506,7 +571,15 @@ impl Tx {
                 "id IN (SELECT s.agency_id FROM sites s JOIN accesses a ON a.site_id = s.id WHERE a.lot_id IN ({lots}))"
             ));
         }
-        self.list("SELECT * FROM agencies", "SELECT COUNT(*) FROM agencies", q, "acronym, id", page, decode_agency).await
+        self.list(
+            "SELECT * FROM agencies",
+            "SELECT COUNT(*) FROM agencies",
+            q,
+            "acronym, id",
+            page,
+            decode_agency,
+        )
+        .await
     }
 
     pub async fn delete_agency(&mut self, id: AgencyId) -> Result<(), StoreError> {
@@ -673,7 +746,11 @@ impl Tx {
         decode_access_row(&row)
     }
 
-    pub async fn list_accesses(&mut self, f: &InventoryFilter, page: Page) -> Result<Listed<AccessRow>, StoreError> {
+    pub async fn list_accesses(
+        &mut self,
+        f: &InventoryFilter,
+        page: Page,
+    ) -> Result<Listed<AccessRow>, StoreError> {
         let mut q = Filter::default();
         q.int("a.site_id = {}", f.site_id.map(|s| s.0));
         q.int("a.lot_id = {}", f.lot_id.map(|l| l.0));
@@ -688,7 +765,9 @@ impl Tx {
             let a = q.bind(Value::Text(s.clone()));
             let b = q.bind(Value::Text(s.clone()));
             let c = q.bind(Value::Text(s));
-            q.push_raw(format!("(s.search_text LIKE {a} OR ag.search_text LIKE {b} OR a.probe_targets LIKE {c})"));
+            q.push_raw(format!(
+                "(s.search_text LIKE {a} OR ag.search_text LIKE {b} OR a.probe_targets LIKE {c})"
+            ));
         }
         self.list(ACCESS_SELECT, ACCESS_COUNT, q, "a.id", page, decode_access_row).await
     }
@@ -704,7 +783,7 @@ impl Tx {
         }
         let sql = format!(
             "SELECT a.status, l.id, l.code, COALESCE(o.name, c.name) AS holder, COUNT(*) AS n, \
-             SUM(a.monthly_price_centavos) AS value \
+             CAST(SUM(a.monthly_price_centavos) AS BIGINT) AS value \
              FROM accesses a JOIN sites s ON s.id = a.site_id JOIN lots l ON l.id = a.lot_id \
              LEFT JOIN operators o ON o.id = l.operator_id LEFT JOIN consortia c ON c.id = l.consortium_id{} \
              GROUP BY a.status, l.id, l.code, COALESCE(o.name, c.name) ORDER BY l.code, a.status",
@@ -904,12 +983,19 @@ pub enum OperatorScoped {
 impl Tx {
     /// Whether `operator` may see this object: it concerns one of its lots
     /// (held alone or through a consortium).
-    pub async fn operator_sees(&mut self, operator: OperatorId, kind: OperatorScoped, id: i64) -> Result<bool, StoreError> {
+    pub async fn operator_sees(
+        &mut self,
+        operator: OperatorId,
+        kind: OperatorScoped,
+        id: i64,
+    ) -> Result<bool, StoreError> {
         let mut q = Filter::default();
         let lots = operator_lots_sql(&mut q, operator);
         let id_param = q.bind(Value::Int(id));
         let sql = match kind {
-            OperatorScoped::Contract => format!("SELECT COUNT(*) FROM lots WHERE contract_id = {id_param} AND id IN ({lots})"),
+            OperatorScoped::Contract => {
+                format!("SELECT COUNT(*) FROM lots WHERE contract_id = {id_param} AND id IN ({lots})")
+            }
             OperatorScoped::Lot => format!("SELECT COUNT(*) FROM ({lots}) held WHERE id = {id_param}"),
             OperatorScoped::Agency => format!(
                 "SELECT COUNT(*) FROM accesses a JOIN sites s ON s.id = a.site_id \
@@ -918,7 +1004,9 @@ impl Tx {
             OperatorScoped::Site => {
                 format!("SELECT COUNT(*) FROM accesses WHERE site_id = {id_param} AND lot_id IN ({lots})")
             }
-            OperatorScoped::Access => format!("SELECT COUNT(*) FROM accesses WHERE id = {id_param} AND lot_id IN ({lots})"),
+            OperatorScoped::Access => {
+                format!("SELECT COUNT(*) FROM accesses WHERE id = {id_param} AND lot_id IN ({lots})")
+            }
         };
         Ok(count_of(&q.query(sql).fetch_one(self.conn()).await?)? > 0)
     }

@@ -93,7 +93,7 @@ impl Store {
             Backend::Postgres => AnyPoolOptions::new().max_connections(16),
         };
         let pool = options
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(5))
             .connect(&url_with_options)
             .await
             .map_err(|e| StoreError::Unreachable { url: redact(url), reason: e.to_string() })?;
@@ -128,6 +128,14 @@ impl Store {
     /// committed, so a list and its count see the same snapshot.
     pub async fn read(&self) -> Result<Tx, StoreError> {
         Ok(Tx { inner: self.pool.begin().await?, backend: self.backend })
+    }
+
+    /// The number of committed changes so far: the audit chain's head, which
+    /// every writing use case advances in its own transaction. Read outside
+    /// any transaction (one statement), it is the cheapest way to know
+    /// whether anything changed, in this process or another.
+    pub async fn change_seq(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query("SELECT seq FROM audit_head WHERE id = 1").fetch_one(&self.pool).await?.try_get(0)?)
     }
 
     /// Closes the pool (waits for connections to be returned).
@@ -179,7 +187,10 @@ impl Tx {
 }
 
 /// Reads an optional epoch-seconds column.
-pub(crate) fn opt_time(row: &AnyRow, col: &str) -> Result<Option<redegov_domain::time::Timestamp>, StoreError> {
+pub(crate) fn opt_time(
+    row: &AnyRow,
+    col: &str,
+) -> Result<Option<redegov_domain::time::Timestamp>, StoreError> {
     Ok(row.try_get::<Option<i64>, _>(col)?.map(redegov_domain::time::from_epoch))
 }
 
@@ -192,7 +203,9 @@ pub(crate) fn date(row: &AnyRow, col: &str) -> Result<chrono::NaiveDate, StoreEr
 /// Reads an optional ISO date column.
 pub(crate) fn opt_date(row: &AnyRow, col: &str) -> Result<Option<chrono::NaiveDate>, StoreError> {
     match row.try_get::<Option<String>, _>(col)? {
-        Some(text) => text.parse().map(Some).map_err(|_| StoreError::Corrupt(format!("{col}: bad date {text:?}"))),
+        Some(text) => {
+            text.parse().map(Some).map_err(|_| StoreError::Corrupt(format!("{col}: bad date {text:?}")))
+        }
         None => Ok(None),
     }
 }

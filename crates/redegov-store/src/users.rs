@@ -6,9 +6,9 @@ use crate::query::Filter;
 use crate::{Page, StoreError, Tx};
 use redegov_domain::ids::{AgencyId, OperatorId, UserId};
 use redegov_domain::role::Role;
-use redegov_domain::time::{from_epoch, Timestamp};
-use sqlx::any::AnyRow;
+use redegov_domain::time::{Timestamp, from_epoch};
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
 /// A stored user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,8 +46,7 @@ pub struct SessionRecord {
     pub expires_at: Timestamp,
 }
 
-const USER_COLUMNS: &str =
-    "u.id, u.login, u.name, u.email, u.role, u.agency_id, u.operator_id, u.password_hash, u.active, u.created_at";
+const USER_COLUMNS: &str = "u.id, u.login, u.name, u.email, u.role, u.agency_id, u.operator_id, u.password_hash, u.active, u.created_at";
 
 impl Tx {
     pub async fn insert_user(&mut self, u: &NewUser) -> Result<UserRecord, StoreError> {
@@ -80,18 +79,21 @@ impl Tx {
     }
 
     pub async fn user_by_login(&mut self, login: &str) -> Result<UserRecord, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users u WHERE u.login = $1")))
-            .bind(login)
-            .fetch_one(self.conn())
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.login = $1"
+        )))
+        .bind(login)
+        .fetch_one(self.conn())
+        .await?;
         decode_user(&row)
     }
 
     pub async fn user(&mut self, id: UserId) -> Result<UserRecord, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1")))
-            .bind(id.0)
-            .fetch_one(self.conn())
-            .await?;
+        let row =
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1")))
+                .bind(id.0)
+                .fetch_one(self.conn())
+                .await?;
         decode_user(&row)
     }
 
@@ -101,7 +103,8 @@ impl Tx {
 
     pub async fn list_users(&mut self, page: Page) -> Result<Listed<UserRecord>, StoreError> {
         let mut q = Filter::default();
-        let total: i64 = q.query("SELECT COUNT(*) FROM users".into()).fetch_one(self.conn()).await?.try_get(0)?;
+        let total: i64 =
+            q.query("SELECT COUNT(*) FROM users".into()).fetch_one(self.conn()).await?.try_get(0)?;
         let page_sql = q.page_sql(page);
         let rows = q
             .query(format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.login{page_sql}"))
@@ -120,7 +123,11 @@ impl Tx {
     }
 
     pub async fn set_user_active(&mut self, id: UserId, active: bool) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET active = $1 WHERE id = $2").bind(i64::from(active)).bind(id.0).execute(self.conn()).await?;
+        sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+            .bind(i64::from(active))
+            .bind(id.0)
+            .execute(self.conn())
+            .await?;
         Ok(())
     }
 
@@ -165,7 +172,10 @@ impl Tx {
     }
 
     pub async fn delete_session(&mut self, token_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(self.conn()).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(self.conn())
+            .await?;
         Ok(())
     }
 

@@ -13,7 +13,7 @@ pub mod browser;
 
 use redegov_app::{Actor, App, Clock};
 use redegov_domain::role::Role;
-use redegov_domain::time::{from_epoch, Timestamp};
+use redegov_domain::time::{Timestamp, from_epoch};
 use redegov_store::{Backend, Store};
 use std::sync::{Arc, Mutex};
 
@@ -74,7 +74,11 @@ impl TestDb {
     /// A fresh SQLite file in the temporary directory.
     pub async fn sqlite() -> TestDb {
         let path = std::env::temp_dir().join(format!("redegov-test-{}.db", unique_suffix()));
-        TestDb { url: format!("sqlite://{}", path.display()), backend: Backend::Sqlite, cleanup: Cleanup::File(path) }
+        TestDb {
+            url: format!("sqlite://{}", path.display()),
+            backend: Backend::Sqlite,
+            cleanup: Cleanup::File(path),
+        }
     }
 
     /// A fresh schema in `TEST_DATABASE_URL`'s PostgreSQL, or `None` (with a
@@ -90,12 +94,11 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("TEST_DATABASE_URL={admin_url} is set but unreachable: {e}"));
         let now = chrono::Utc::now().timestamp();
         // Schemas left by crashed runs are dropped after an hour.
-        let stale: Vec<(String,)> = sqlx::query_as(
-            "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'rgt\\_%' ESCAPE '\\'",
-        )
-        .fetch_all(&admin)
-        .await
-        .unwrap_or_default();
+        let stale: Vec<(String,)> =
+            sqlx::query_as("SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'rgt\\_%' ESCAPE '\\'")
+                .fetch_all(&admin)
+                .await
+                .unwrap_or_default();
         for (name,) in stale {
             let created: i64 = name.split('_').nth(1).and_then(|t| t.parse().ok()).unwrap_or(now);
             if now - created > 3600 {
@@ -135,7 +138,9 @@ impl Drop for TestDb {
                 let (url, sql) = (admin_url.clone(), format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
                 // Drop runs outside any runtime guarantee: use a thread of its own.
                 let _ = std::thread::spawn(move || {
-                    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                        return;
+                    };
                     rt.block_on(async {
                         if let Ok(pool) = sqlx::AnyPool::connect(&url).await {
                             let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await;
@@ -189,11 +194,12 @@ impl TestApp {
         let app = App::new(store, clock.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind an ephemeral port");
         let addr = listener.local_addr().expect("local address");
-        let router = redegov_web::router(redegov_web::WebState { app: app.clone(), secure_cookies: false });
+        let router = redegov_web::router(redegov_web::WebState::new(app.clone(), false, true));
         tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        let client =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
         TestApp { base_url: format!("http://{addr}"), app, clock, client, db }
     }
 

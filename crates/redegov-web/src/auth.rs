@@ -2,11 +2,11 @@
 //! as axum extractors that yield an `Actor`. They authenticate only; what the
 //! actor may do is decided by the app layer.
 
-use crate::error::ApiError;
 use crate::WebState;
+use crate::error::ApiError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use redegov_app::auth::Session;
 use redegov_app::{Actor, AppError};
@@ -63,7 +63,10 @@ pub struct LoginRedirect(String);
 
 impl IntoResponse for LoginRedirect {
     fn into_response(self) -> Response {
-        let target = format!("/login?next={}", percent_encoding::utf8_percent_encode(&self.0, percent_encoding::NON_ALPHANUMERIC));
+        let target = format!(
+            "/login?next={}",
+            percent_encoding::utf8_percent_encode(&self.0, percent_encoding::NON_ALPHANUMERIC)
+        );
         Redirect::to(&target).into_response()
     }
 }
@@ -88,7 +91,8 @@ impl FromRequestParts<WebState> for PortalUser {
 pub fn check_csrf(user: &PortalUser, submitted: &str) -> Result<(), crate::error::PageError> {
     let expected = user.session.csrf_token.as_bytes();
     let given = submitted.as_bytes();
-    let same = expected.len() == given.len() && expected.iter().zip(given).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    let same = expected.len() == given.len()
+        && expected.iter().zip(given).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
     if same {
         Ok(())
     } else {

@@ -4,8 +4,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use redegov_app::import::ImportProblem;
 use redegov_app::AppError;
+use redegov_app::import::ImportProblem;
 use redegov_domain::error::{FieldError, Rule};
 use serde::Serialize;
 
@@ -79,7 +79,9 @@ impl From<AppError> for ApiError {
     fn from(e: AppError) -> ApiError {
         match e {
             AppError::Invalid(fe) => ApiError::invalid(fe),
-            AppError::NotFound(what) => ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found")),
+            AppError::NotFound(what) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+            }
             AppError::Forbidden(what) => {
                 ApiError::new(StatusCode::FORBIDDEN, "forbidden", format!("your role may not {what}"))
             }
@@ -93,7 +95,11 @@ impl From<AppError> for ApiError {
             }
             AppError::Rejected(problems) => ApiError {
                 problems,
-                ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "rejected_file", "the file has problems; nothing was imported")
+                ..ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "rejected_file",
+                    "the file has problems; nothing was imported",
+                )
             },
             other @ (AppError::Store(_) | AppError::Internal(_)) => {
                 let id = log_internal(&other);
@@ -152,12 +158,16 @@ impl PageError {
 impl From<AppError> for PageError {
     fn from(e: AppError) -> PageError {
         let (status, message) = match e {
-            AppError::Invalid(fe) => (StatusCode::UNPROCESSABLE_ENTITY, format!("{}: {}", fe.field, fe.rule.pt_br())),
+            AppError::Invalid(fe) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, format!("{}: {}", fe.field, fe.rule.pt_br()))
+            }
             AppError::NotFound(_) => return PageError::not_found(),
             AppError::Forbidden(_) => {
                 (StatusCode::FORBIDDEN, "Seu perfil não permite esta operação.".to_string())
             }
-            AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "Entre com seu usuário e senha.".to_string()),
+            AppError::Unauthenticated => {
+                (StatusCode::UNAUTHORIZED, "Entre com seu usuário e senha.".to_string())
+            }
             AppError::Conflict { message, .. } => (StatusCode::CONFLICT, format!("Conflito: {message}")),
             AppError::Rejected(problems) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -167,7 +177,9 @@ impl From<AppError> for PageError {
                 let id = log_internal(&other);
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("Erro interno (código {id}). Tente de novo; se persistir, informe o código ao suporte."),
+                    format!(
+                        "Erro interno (código {id}). Tente de novo; se persistir, informe o código ao suporte."
+                    ),
                 )
             }
         };

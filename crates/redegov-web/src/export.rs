@@ -2,7 +2,7 @@
 //! Excel opens accents and columns right) and XLSX (money as numbers with a
 //! `R$` format). A list builds one [`Table`]; both formats come from it.
 
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use redegov_domain::money::Money;
 
@@ -121,7 +121,9 @@ impl Table {
                     Cell::Text(t) => sheet.write_string(r, c, t)?,
                     Cell::Int(i) => sheet.write_number(r, c, *i as f64)?,
                     // Display only: the exact value stays in the DB, CSV and API.
-                    Cell::Money(m) => sheet.write_number_with_format(r, c, m.centavos() as f64 / 100.0, &money)?,
+                    Cell::Money(m) => {
+                        sheet.write_number_with_format(r, c, m.centavos() as f64 / 100.0, &money)?
+                    }
                 };
             }
         }
@@ -133,11 +135,9 @@ impl Table {
     pub fn into_download(self, format: Format, file_stem: &str) -> Response {
         let (bytes, mime, ext) = match format {
             Format::Csv => (Ok(self.to_csv()), "text/csv; charset=utf-8", "csv"),
-            Format::Xlsx => (
-                self.to_xlsx(),
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "xlsx",
-            ),
+            Format::Xlsx => {
+                (self.to_xlsx(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
+            }
         };
         match bytes {
             Ok(bytes) => (
@@ -151,7 +151,8 @@ impl Table {
                 .into_response(),
             Err(e) => {
                 let id = crate::error::log_internal(&e);
-                (StatusCode::INTERNAL_SERVER_ERROR, format!("Erro ao gerar a planilha (código {id}).")).into_response()
+                (StatusCode::INTERNAL_SERVER_ERROR, format!("Erro ao gerar a planilha (código {id})."))
+                    .into_response()
             }
         }
     }

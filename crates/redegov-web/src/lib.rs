@@ -10,10 +10,12 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod export;
+pub mod list_cache;
 pub mod portal;
 
 use axum::Router;
 use redegov_app::App;
+use std::sync::Arc;
 use std::time::Duration;
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -23,6 +25,14 @@ pub struct WebState {
     pub app: App,
     /// Whether cookies carry the `Secure` flag (behind HTTPS).
     pub secure_cookies: bool,
+    /// Serialised API list pages, valid until the next committed change.
+    pub list_cache: Arc<list_cache::ListCache>,
+}
+
+impl WebState {
+    pub fn new(app: App, secure_cookies: bool, cache_lists: bool) -> WebState {
+        WebState { app, secure_cookies, list_cache: Arc::new(list_cache::ListCache::new(cache_lists)) }
+    }
 }
 
 /// Largest accepted request body (CSV imports included).

@@ -10,7 +10,7 @@ use redegov_domain::ids::*;
 use redegov_domain::inventory::*;
 use redegov_domain::money::Money;
 use redegov_domain::role::{Role, Scope};
-use redegov_test_support::{on_both_backends, FakeClock, TestDb, TEST_NOW};
+use redegov_test_support::{FakeClock, TEST_NOW, TestDb, on_both_backends};
 
 fn actor(role: Role, scope: Scope) -> Actor {
     Actor { user_id: UserId(0), login: format!("{role:?}"), role, scope }
@@ -39,8 +39,14 @@ struct World {
 
 async fn world(app: &App) -> World {
     let sys = Actor::system();
-    let alfa = app.create_operator(&sys, NewOperator::new("Alfa", &cnpj("111111110001")).expect("v")).await.expect("op");
-    let beta = app.create_operator(&sys, NewOperator::new("Beta", &cnpj("222222220001")).expect("v")).await.expect("op");
+    let alfa = app
+        .create_operator(&sys, NewOperator::new("Alfa", &cnpj("111111110001")).expect("v"))
+        .await
+        .expect("op");
+    let beta = app
+        .create_operator(&sys, NewOperator::new("Beta", &cnpj("222222220001")).expect("v"))
+        .await
+        .expect("op");
     let consortium = app
         .create_consortium(
             &sys,
@@ -75,23 +81,38 @@ async fn world(app: &App) -> World {
         .create_lot(&sys, lot("1A", LotHolder::Operator(alfa.id), Region::from_codes(&[3106200]).expect("v")))
         .await
         .expect("lot");
-    let lot_6a = app.create_lot(&sys, lot("6A", LotHolder::Consortium(consortium.id), Region::Any)).await.expect("lot");
+    let lot_6a = app
+        .create_lot(&sys, lot("6A", LotHolder::Consortium(consortium.id), Region::Any))
+        .await
+        .expect("lot");
     for l in [lot_1a.id, lot_6a.id] {
         for area in Area::ALL {
             app.create_price(
                 &sys,
-                NewPrice::new(l, "SCM", 10, *area, Money::from_centavos(100_000), "2020-01-01".parse().expect("d"), None)
-                    .expect("v"),
+                NewPrice::new(
+                    l,
+                    "SCM",
+                    10,
+                    *area,
+                    Money::from_centavos(100_000),
+                    "2020-01-01".parse().expect("d"),
+                    None,
+                )
+                .expect("v"),
             )
             .await
             .expect("price");
         }
     }
-    let agency = |name: &str, acr: &str, base: &str| NewAgency::new(name, acr, &cnpj(base), AgencyKind::Compulsory);
-    let agency_a = app.create_agency(&sys, agency("Órgão A", "OA", "333333330001").expect("v")).await.expect("a");
-    let agency_b = app.create_agency(&sys, agency("Órgão B", "OB", "444444440001").expect("v")).await.expect("a");
+    let agency =
+        |name: &str, acr: &str, base: &str| NewAgency::new(name, acr, &cnpj(base), AgencyKind::Compulsory);
+    let agency_a =
+        app.create_agency(&sys, agency("Órgão A", "OA", "333333330001").expect("v")).await.expect("a");
+    let agency_b =
+        app.create_agency(&sys, agency("Órgão B", "OB", "444444440001").expect("v")).await.expect("a");
     let site = |agency: AgencyId, ibge: u32, area| {
-        NewSite::new(agency, "Sede", "Rua A, 1", ibge, area, Zone::Urban, Contact::default()).expect("valid site")
+        NewSite::new(agency, "Sede", "Rua A, 1", ibge, area, Zone::Urban, Contact::default())
+            .expect("valid site")
     };
     let site_a = app.create_site(&sys, site(agency_a.id, 3106200, Area::Capital)).await.expect("site");
     let site_b = app.create_site(&sys, site(agency_b.id, 3170206, Area::Interior)).await.expect("site");
@@ -155,15 +176,25 @@ async fn scopes_keep_agencies_and_operators_apart(db: TestDb) {
 
     let beta = actor(Role::Operator, Scope::Operator(w.beta));
     let seen = app.list_accesses(&beta, InventoryFilter::default(), Page::default()).await.expect("list");
-    assert_eq!(seen.items.iter().map(|r| r.access.id).collect::<Vec<_>>(), vec![on_6a.id], "consortium lot only");
+    assert_eq!(
+        seen.items.iter().map(|r| r.access.id).collect::<Vec<_>>(),
+        vec![on_6a.id],
+        "consortium lot only"
+    );
     assert!(matches!(app.get_access(&beta, on_1a.id).await, Err(AppError::NotFound(_))));
     assert!(matches!(app.get_lot(&beta, w.lot_1a).await, Err(AppError::NotFound(_))));
     assert!(matches!(app.get_operator(&beta, w.alfa).await, Err(AppError::NotFound(_))));
-    assert_eq!(app.list_operators(&beta, InventoryFilter::default(), Page::default()).await.expect("l").total, 1);
+    assert_eq!(
+        app.list_operators(&beta, InventoryFilter::default(), Page::default()).await.expect("l").total,
+        1
+    );
     assert_eq!(app.get_site(&beta, w.site_b).await.expect("site of its access").id, w.site_b);
     assert!(matches!(app.get_site(&beta, w.site_a).await, Err(AppError::NotFound(_))));
     let alfa = actor(Role::Operator, Scope::Operator(w.alfa));
-    assert_eq!(app.list_accesses(&alfa, InventoryFilter::default(), Page::default()).await.expect("l").total, 2);
+    assert_eq!(
+        app.list_accesses(&alfa, InventoryFilter::default(), Page::default()).await.expect("l").total,
+        2
+    );
 }
 
 async fn roles_limit_changes(db: TestDb) {
@@ -172,7 +203,15 @@ async fn roles_limit_changes(db: TestDb) {
     let prices = app.list_prices(&Actor::system(), w.lot_1a).await.expect("prices");
     let price = prices[0].id;
     let reprice = |p: &Price| {
-        NewPrice::new(p.lot_id, &p.service, p.bandwidth_mbps, p.area, Money::from_centavos(1), p.effective_from, None)
+        NewPrice::new(
+            p.lot_id,
+            &p.service,
+            p.bandwidth_mbps,
+            p.area,
+            Money::from_centavos(1),
+            p.effective_from,
+            None,
+        )
     };
     let alfa = actor(Role::Operator, Scope::Operator(w.alfa));
     assert!(matches!(app.update_price(&alfa, price, reprice).await, Err(AppError::Forbidden(_))));
@@ -182,8 +221,9 @@ async fn roles_limit_changes(db: TestDb) {
     assert_eq!(app.update_price(&ugs, price, reprice).await.expect("allowed").monthly_price.centavos(), 1);
 
     let manager_a = actor(Role::AgencyManager, Scope::Agency(w.agency_a));
-    let site_in_b = NewSite::new(w.agency_b, "", "Rua B", 3106200, Area::Capital, Zone::Urban, Contact::default())
-        .expect("valid");
+    let site_in_b =
+        NewSite::new(w.agency_b, "", "Rua B", 3106200, Area::Capital, Zone::Urban, Contact::default())
+            .expect("valid");
     let err = app.create_site(&manager_a, site_in_b).await.err().expect("refused");
     assert!(matches!(err, AppError::Invalid(ref e) if e.field == "agency_id"), "{err:?}");
     assert!(matches!(
@@ -193,13 +233,22 @@ async fn roles_limit_changes(db: TestDb) {
     for role in [Role::Committee, Role::Auditor] {
         let reader = actor(role, Scope::All);
         assert!(matches!(
-            app.create_agency(&reader, NewAgency::new("X", "X", &cnpj("777777770001"), AgencyKind::Facultative).expect("v")).await,
+            app.create_agency(
+                &reader,
+                NewAgency::new("X", "X", &cnpj("777777770001"), AgencyKind::Facultative).expect("v")
+            )
+            .await,
             Err(AppError::Forbidden(_))
         ));
     }
-    assert!(app.list_audit(&actor(Role::Auditor, Scope::All), &AuditFilter::default(), Page::default()).await.is_ok());
+    assert!(
+        app.list_audit(&actor(Role::Auditor, Scope::All), &AuditFilter::default(), Page::default())
+            .await
+            .is_ok()
+    );
     assert!(matches!(
-        app.list_audit(&actor(Role::ContractManager, Scope::All), &AuditFilter::default(), Page::default()).await,
+        app.list_audit(&actor(Role::ContractManager, Scope::All), &AuditFilter::default(), Page::default())
+            .await,
         Err(AppError::Forbidden(_))
     ));
 }
@@ -209,14 +258,32 @@ async fn invalid_input_writes_nothing(db: TestDb) {
     let w = world(&app).await;
     let before = audit_count(&app).await;
     // Site in Uberlândia, lot 1A only covers Belo Horizonte.
-    let err = app.create_access(&Actor::system(), draft(w.site_b, w.lot_1a, &["10.0.0.1"])).await.err().expect("no");
-    assert!(matches!(err, AppError::Invalid(ref e) if e.field == "lot_id" && e.rule == Rule::OutsideLotRegion));
-    let err = app.create_access(&Actor::system(), draft(w.site_a, LotId(999), &["10.0.0.1"])).await.err().expect("no");
-    assert!(matches!(err, AppError::Invalid(ref e) if e.field == "lot_id" && e.rule == Rule::UnknownReference));
-    let dup = app.create_operator(&Actor::system(), NewOperator::new("Outra", &cnpj("111111110001")).expect("v")).await;
-    assert!(matches!(dup, Err(AppError::Invalid(ref e)) if e.field == "cnpj" && e.rule == Rule::Duplicate), "{dup:?}");
+    let err = app
+        .create_access(&Actor::system(), draft(w.site_b, w.lot_1a, &["10.0.0.1"]))
+        .await
+        .err()
+        .expect("no");
+    assert!(
+        matches!(err, AppError::Invalid(ref e) if e.field == "lot_id" && e.rule == Rule::OutsideLotRegion)
+    );
+    let err = app
+        .create_access(&Actor::system(), draft(w.site_a, LotId(999), &["10.0.0.1"]))
+        .await
+        .err()
+        .expect("no");
+    assert!(
+        matches!(err, AppError::Invalid(ref e) if e.field == "lot_id" && e.rule == Rule::UnknownReference)
+    );
+    let dup = app
+        .create_operator(&Actor::system(), NewOperator::new("Outra", &cnpj("111111110001")).expect("v"))
+        .await;
+    assert!(
+        matches!(dup, Err(AppError::Invalid(ref e)) if e.field == "cnpj" && e.rule == Rule::Duplicate),
+        "{dup:?}"
+    );
     assert_eq!(audit_count(&app).await, before, "no audit entry for a refused change");
-    let listed = app.list_accesses(&Actor::system(), InventoryFilter::default(), Page::default()).await.expect("l");
+    let listed =
+        app.list_accesses(&Actor::system(), InventoryFilter::default(), Page::default()).await.expect("l");
     assert_eq!(listed.total, 0);
     let in_use = app.delete_agency(&Actor::system(), w.agency_a).await;
     assert!(matches!(in_use, Err(AppError::Conflict { .. })), "{in_use:?}");
@@ -226,10 +293,13 @@ async fn audit_chain_records_and_detects_tampering(db: TestDb) {
     let app = app(&db).await;
     let w = world(&app).await;
     let sys = Actor::system();
-    app.update_agency(&sys, w.agency_a, |a| NewAgency::new("Órgão A renomeado", &a.acronym, a.cnpj.as_str(), a.kind))
-        .await
-        .expect("update");
-    let filter = AuditFilter { entity: Some("agency".into()), entity_id: Some(w.agency_a.0), ..Default::default() };
+    app.update_agency(&sys, w.agency_a, |a| {
+        NewAgency::new("Órgão A renomeado", &a.acronym, a.cnpj.as_str(), a.kind)
+    })
+    .await
+    .expect("update");
+    let filter =
+        AuditFilter { entity: Some("agency".into()), entity_id: Some(w.agency_a.0), ..Default::default() };
     let entries = app.list_audit(&sys, &filter, Page::default()).await.expect("audit");
     assert_eq!(entries.total, 2, "create and update");
     let update = &entries.items[0].entry;
@@ -251,13 +321,24 @@ async fn access_changes_reprice_and_follow_the_life_cycle(db: TestDb) {
     let sys = Actor::system();
     app.create_price(
         &sys,
-        NewPrice::new(w.lot_1a, "SCM", 20, Area::Capital, Money::from_centavos(150_000), "2020-01-01".parse().expect("d"), None)
-            .expect("v"),
+        NewPrice::new(
+            w.lot_1a,
+            "SCM",
+            20,
+            Area::Capital,
+            Money::from_centavos(150_000),
+            "2020-01-01".parse().expect("d"),
+            None,
+        )
+        .expect("v"),
     )
     .await
     .expect("price");
     let a = app.create_access(&sys, draft(w.site_a, w.lot_1a, &["10.0.0.1"])).await.expect("access");
-    assert_eq!((a.monthly_price.centavos(), a.price_overridden, a.status), (100_000, false, AccessStatus::Requested));
+    assert_eq!(
+        (a.monthly_price.centavos(), a.price_overridden, a.status),
+        (100_000, false, AccessStatus::Requested)
+    );
     let up = app
         .update_access(&sys, a.id, AccessChange { bandwidth_mbps: Some(20), ..Default::default() })
         .await
@@ -268,15 +349,25 @@ async fn access_changes_reprice_and_follow_the_life_cycle(db: TestDb) {
         .await
         .err()
         .expect("no price for 30 Mbps");
-    assert!(matches!(err, AppError::Invalid(ref e) if e.field == "monthly_price_centavos" && e.rule == Rule::NoPrice));
+    assert!(
+        matches!(err, AppError::Invalid(ref e) if e.field == "monthly_price_centavos" && e.rule == Rule::NoPrice)
+    );
     let err = app
-        .update_access(&sys, a.id, AccessChange { status: Some((AccessStatus::Suspended, None)), ..Default::default() })
+        .update_access(
+            &sys,
+            a.id,
+            AccessChange { status: Some((AccessStatus::Suspended, None)), ..Default::default() },
+        )
         .await
         .err()
         .expect("requested cannot be suspended");
     assert!(matches!(err, AppError::Invalid(ref e) if e.field == "status"));
     let active = app
-        .update_access(&sys, a.id, AccessChange { status: Some((AccessStatus::Active, None)), ..Default::default() })
+        .update_access(
+            &sys,
+            a.id,
+            AccessChange { status: Some((AccessStatus::Active, None)), ..Default::default() },
+        )
         .await
         .expect("activate");
     assert_eq!(active.activated_at, Some(app.now()));
@@ -297,11 +388,15 @@ async fn import_is_all_or_nothing(db: TestDb) {
         a = w.site_a.0,
         b = w.site_b.0
     );
-    let err = app.import_csv(&sys, ImportKind::Accesses, bad.as_bytes(), &|_, _| {}).await.err().expect("rejected");
+    let err =
+        app.import_csv(&sys, ImportKind::Accesses, bad.as_bytes(), &|_, _| {}).await.err().expect("rejected");
     let AppError::Rejected(problems) = err else { panic!("expected a rejected file, got {err:?}") };
     let found: Vec<(usize, &str)> = problems.iter().map(|p| (p.line, p.column.as_str())).collect();
     assert_eq!(found, vec![(3, "lot_id"), (4, "bandwidth_mbps"), (5, "probe_targets")]);
-    assert_eq!(app.list_accesses(&sys, InventoryFilter::default(), Page::default()).await.expect("l").total, 0);
+    assert_eq!(
+        app.list_accesses(&sys, InventoryFilter::default(), Page::default()).await.expect("l").total,
+        0
+    );
 
     let good = format!(
         "\u{feff}site_id,lot_code,bandwidth_mbps,redundancy,technology,probe_targets,monthly_price\n\
@@ -323,7 +418,11 @@ async fn import_is_all_or_nothing(db: TestDb) {
     assert_eq!(listed.items[1].access.monthly_price, Money::from_centavos(123_456));
 
     let header_only = "name,acronym\n";
-    let err = app.import_csv(&sys, ImportKind::Agencies, header_only.as_bytes(), &|_, _| {}).await.err().expect("no");
+    let err = app
+        .import_csv(&sys, ImportKind::Agencies, header_only.as_bytes(), &|_, _| {})
+        .await
+        .err()
+        .expect("no");
     assert!(matches!(err, AppError::Rejected(ref p) if p[0].column == "cnpj" && p[0].line == 1));
 }
 
@@ -332,7 +431,8 @@ async fn demo_network_loads_once(db: TestDb) {
     let loaded = app.load_demo().await.expect("load").expect("empty database");
     assert_eq!(loaded.users.len(), 6);
     let sys = Actor::system();
-    let accesses = app.list_accesses(&sys, InventoryFilter::default(), Page { page: 1, page_size: 1 }).await.expect("l");
+    let accesses =
+        app.list_accesses(&sys, InventoryFilter::default(), Page { page: 1, page_size: 1 }).await.expect("l");
     assert!((2700..=2900).contains(&accesses.total), "{}", accesses.total);
     let agencies = app.list_agencies(&sys, InventoryFilter::default(), Page::default()).await.expect("l");
     assert!((55..=65).contains(&agencies.total));

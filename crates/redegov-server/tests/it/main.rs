@@ -41,14 +41,20 @@ async fn cli_round_trip(db: TestDb) {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let dir = std::env::temp_dir();
     let good = dir.join(format!("redegov-agencies-{}.csv", std::process::id()));
-    std::fs::write(&good, "name;acronym;cnpj;kind\nSecretaria de Fazenda;SEF;11.222.333/0001-81;compulsory\n")
-        .expect("write csv");
+    std::fs::write(
+        &good,
+        "name;acronym;cnpj;kind\nSecretaria de Fazenda;SEF;11.222.333/0001-81;compulsory\n",
+    )
+    .expect("write csv");
     let out = redegov(&url, &["import", "agencies", good.to_str().expect("path")]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("1 linha(s) importada(s)"), "{}", text(&out.stdout));
     let bad = dir.join(format!("redegov-agencies-bad-{}.csv", std::process::id()));
-    std::fs::write(&bad, "name;acronym;cnpj;kind\nA;A;11.222.333/0001-82;compulsory\nB;B;11.444.777/0001-61;nenhum\n")
-        .expect("write csv");
+    std::fs::write(
+        &bad,
+        "name;acronym;cnpj;kind\nA;A;11.222.333/0001-82;compulsory\nB;B;11.444.777/0001-61;nenhum\n",
+    )
+    .expect("write csv");
     let out = redegov(&url, &["import", "agencies", bad.to_str().expect("path")]);
     assert!(!out.status.success());
     let err = text(&out.stderr);

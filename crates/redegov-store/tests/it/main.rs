@@ -9,7 +9,7 @@ use redegov_domain::money::Money;
 use redegov_domain::time::parse_instant;
 use redegov_store::inventory::InventoryFilter;
 use redegov_store::{Backend, Page, Store, StoreError};
-use redegov_test_support::{on_both_backends, TestDb};
+use redegov_test_support::{TestDb, on_both_backends};
 
 fn cnpj(base: &str) -> Cnpj {
     Cnpj::from_base(base).expect("valid base")
@@ -34,8 +34,14 @@ struct Fixture {
 
 async fn fixture(store: &Store) -> Fixture {
     let mut tx = store.write().await.expect("tx");
-    let op_a = tx.insert_operator(&NewOperator { name: "Alfa".into(), cnpj: cnpj("111111110001") }).await.expect("op");
-    let op_b = tx.insert_operator(&NewOperator { name: "Beta".into(), cnpj: cnpj("222222220001") }).await.expect("op");
+    let op_a = tx
+        .insert_operator(&NewOperator { name: "Alfa".into(), cnpj: cnpj("111111110001") })
+        .await
+        .expect("op");
+    let op_b = tx
+        .insert_operator(&NewOperator { name: "Beta".into(), cnpj: cnpj("222222220001") })
+        .await
+        .expect("op");
     let consortium = tx
         .insert_consortium(
             &NewConsortium::new(
@@ -69,18 +75,36 @@ async fn fixture(store: &Store) -> Fixture {
         ends_on: None,
     };
     let lot_a = tx
-        .insert_lot(&lot("1A", LotHolder::Operator(op_a.id), Region::Municipalities([3106200, 3118601].into())))
+        .insert_lot(&lot(
+            "1A",
+            LotHolder::Operator(op_a.id),
+            Region::Municipalities([3106200, 3118601].into()),
+        ))
         .await
         .expect("lot");
-    let lot_c = tx.insert_lot(&lot("6A", LotHolder::Consortium(consortium.id), Region::Any)).await.expect("lot");
+    let lot_c =
+        tx.insert_lot(&lot("6A", LotHolder::Consortium(consortium.id), Region::Any)).await.expect("lot");
     let agency = tx
-        .insert_agency(&NewAgency { name: "Secretaria".into(), acronym: "SEF".into(), cnpj: cnpj("333333330001"), kind: AgencyKind::Compulsory })
+        .insert_agency(&NewAgency {
+            name: "Secretaria".into(),
+            acronym: "SEF".into(),
+            cnpj: cnpj("333333330001"),
+            kind: AgencyKind::Compulsory,
+        })
         .await
         .expect("agency");
     let site = tx
         .insert_site(
-            &NewSite::new(agency.id, "Sede", "Rua A, 1", 3106200, Area::Capital, Zone::Urban, Contact::default())
-                .expect("valid"),
+            &NewSite::new(
+                agency.id,
+                "Sede",
+                "Rua A, 1",
+                3106200,
+                Area::Capital,
+                Zone::Urban,
+                Contact::default(),
+            )
+            .expect("valid"),
         )
         .await
         .expect("site");
@@ -154,7 +178,10 @@ async fn unique_and_reference_violations_are_classified(db: TestDb) {
     let f = fixture(&store).await;
     let mut tx = store.write().await.expect("tx");
     let dup = tx.insert_operator(&NewOperator { name: "Outra".into(), cnpj: f.op_a.cnpj.clone() }).await;
-    assert!(matches!(&dup, Err(e @ StoreError::Conflict(_)) if e.conflicting_field(&["cnpj"]) == Some("cnpj")), "{dup:?}");
+    assert!(
+        matches!(&dup, Err(e @ StoreError::Conflict(_)) if e.conflicting_field(&["cnpj"]) == Some("cnpj")),
+        "{dup:?}"
+    );
     drop(tx);
     let mut tx = store.write().await.expect("tx");
     let still_used = tx.delete_agency(f.agency.id).await;
@@ -165,7 +192,9 @@ async fn dropped_transaction_writes_nothing(db: TestDb) {
     let store = db.store().await;
     {
         let mut tx = store.write().await.expect("tx");
-        tx.insert_operator(&NewOperator { name: "Fantasma".into(), cnpj: cnpj("444444440001") }).await.expect("op");
+        tx.insert_operator(&NewOperator { name: "Fantasma".into(), cnpj: cnpj("444444440001") })
+            .await
+            .expect("op");
         // dropped without commit
     }
     let mut tx = store.read().await.expect("tx");
@@ -188,7 +217,8 @@ async fn lists_paginate_and_count(db: TestDb) {
     }
     tx.commit().await.expect("commit");
     let mut tx = store.read().await.expect("tx");
-    let page2 = tx.list_agencies(&InventoryFilter::default(), Page { page: 2, page_size: 10 }).await.expect("list");
+    let page2 =
+        tx.list_agencies(&InventoryFilter::default(), Page { page: 2, page_size: 10 }).await.expect("list");
     assert_eq!(page2.total, 25);
     assert_eq!(page2.items.first().map(|a| a.acronym.as_str()), Some("O10"));
     let search = InventoryFilter { search: Some("órgão 2".into()), ..Default::default() };
@@ -220,7 +250,9 @@ async fn audit_head_serialises_appends(db: TestDb) {
 async fn migrations_of_both_backends_have_the_same_schema() {
     let sqlite_db = TestDb::sqlite().await;
     let sqlite = sqlite_db.store().await.schema().await.expect("sqlite schema");
-    assert!(sqlite.iter().any(|(t, c, k, _)| t == "accesses" && c == "monthly_price_centavos" && k == "integer"));
+    assert!(
+        sqlite.iter().any(|(t, c, k, _)| t == "accesses" && c == "monthly_price_centavos" && k == "integer")
+    );
     let Some(pg_db) = TestDb::postgres().await else { return };
     let postgres = pg_db.store().await.schema().await.expect("postgres schema");
     assert_eq!(sqlite, postgres, "migrations/sqlite and migrations/postgres must stay in lock-step");

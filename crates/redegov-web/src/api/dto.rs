@@ -3,20 +3,22 @@
 //! by the domain's rule with its name) and strict in content (unknown
 //! fields are refused, so a typo never passes silently).
 
+use redegov_app::AccessRow;
+use redegov_app::AuditEntry;
 use redegov_app::auth::User;
 use redegov_domain::error::{FieldError, Rule, Valid};
 use redegov_domain::ids::*;
 use redegov_domain::inventory::*;
-use redegov_domain::money::{parse_percent_bp, Money};
-use redegov_domain::time::{parse_date, parse_instant, Timestamp};
-use redegov_app::AuditEntry;
-use redegov_app::AccessRow;
+use redegov_domain::money::{Money, parse_percent_bp};
+use redegov_domain::time::{Timestamp, parse_date, parse_instant};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 /// Distinguishes an absent field (`None`) from an explicit `null`
 /// (`Some(None)`), for PATCH.
-fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -75,7 +77,12 @@ pub struct OperatorOut {
 
 impl From<&Operator> for OperatorOut {
     fn from(o: &Operator) -> Self {
-        OperatorOut { id: o.id.0, name: o.name.clone(), cnpj: o.cnpj.as_str().into(), cnpj_formatted: o.cnpj.masked() }
+        OperatorOut {
+            id: o.id.0,
+            name: o.name.clone(),
+            cnpj: o.cnpj.as_str().into(),
+            cnpj_formatted: o.cnpj.masked(),
+        }
     }
 }
 
@@ -108,12 +115,17 @@ impl ConsortiumIn {
                     let share = match m.share_percent {
                         Some(serde_json::Value::Number(n)) => parse_percent_bp(&share_field, &n.to_string())?,
                         Some(serde_json::Value::String(s)) => parse_percent_bp(&share_field, &s)?,
-                        Some(_) => return Err(FieldError::new(share_field, Rule::Malformed("número, ex.: 60 ou 33.33"))),
+                        Some(_) => {
+                            return Err(FieldError::new(
+                                share_field,
+                                Rule::Malformed("número, ex.: 60 ou 33.33"),
+                            ));
+                        }
                         None => return Err(FieldError::new(share_field, Rule::Required)),
                     };
-                    let operator = m
-                        .operator_id
-                        .ok_or_else(|| FieldError::new(format!("members[{i}].operator_id"), Rule::Required))?;
+                    let operator = m.operator_id.ok_or_else(|| {
+                        FieldError::new(format!("members[{i}].operator_id"), Rule::Required)
+                    })?;
                     Ok(ConsortiumMember { operator_id: OperatorId(operator), share_bp: share })
                 })
                 .collect::<Valid<Vec<_>>>()?,
@@ -180,7 +192,8 @@ impl ContractIn {
             (None, Some(c)) => c.ends_on,
             (None, None) => return Err(FieldError::new("ends_on", Rule::Required)),
         };
-        let ceiling = need("ceiling_centavos", self.ceiling_centavos.or(current.map(|c| c.ceiling.centavos())))?;
+        let ceiling =
+            need("ceiling_centavos", self.ceiling_centavos.or(current.map(|c| c.ceiling.centavos())))?;
         NewContract::new(
             self.number.as_deref().or(current.map(|c| c.number.as_str())).unwrap_or(""),
             starts_on,
@@ -502,8 +515,12 @@ pub struct SiteIn {
 impl SiteIn {
     pub fn into_new(self, current: Option<&Site>) -> Valid<NewSite> {
         let agency = need("agency_id", self.agency_id.or(current.map(|c| c.agency_id.0)))?;
-        let ibge = need("municipality_ibge", self.municipality_ibge.or(current.map(|c| i64::from(c.municipality_ibge))))?;
-        let ibge = u32::try_from(ibge).map_err(|_| FieldError::new("municipality_ibge", Rule::UnknownMunicipality))?;
+        let ibge = need(
+            "municipality_ibge",
+            self.municipality_ibge.or(current.map(|c| i64::from(c.municipality_ibge))),
+        )?;
+        let ibge = u32::try_from(ibge)
+            .map_err(|_| FieldError::new("municipality_ibge", Rule::UnknownMunicipality))?;
         let area = match (&self.area, current) {
             (Some(a), _) => Area::parse("area", a)?,
             (None, Some(c)) => c.area,
@@ -514,7 +531,8 @@ impl SiteIn {
             (None, Some(c)) => c.zone,
             (None, None) => Zone::Urban,
         };
-        let pick = |given: &Option<String>, cur: Option<&String>| given.clone().or(cur.cloned()).unwrap_or_default();
+        let pick =
+            |given: &Option<String>, cur: Option<&String>| given.clone().or(cur.cloned()).unwrap_or_default();
         let site = NewSite::new(
             AgencyId(agency),
             &pick(&self.name, current.map(|c| &c.name)),
@@ -529,7 +547,8 @@ impl SiteIn {
             },
         )?;
         if let Some(name) = self.municipality_name.as_deref().filter(|n| !n.trim().is_empty())
-            && redegov_domain::municipality::fold(name) != redegov_domain::municipality::fold(&site.municipality_name)
+            && redegov_domain::municipality::fold(name)
+                != redegov_domain::municipality::fold(&site.municipality_name)
         {
             return Err(FieldError::new(
                 "municipality_name",
@@ -624,7 +643,11 @@ impl AccessIn {
             redundancy: Redundancy::parse("redundancy", text(&self.redundancy))?,
             technology: Technology::parse("technology", self.technology.as_deref().unwrap_or("terrestrial"))?,
             monthly_price: self.monthly_price_centavos.flatten().map(Money::from_centavos),
-            activated_at: self.activated_at.as_deref().map(|t| parse_instant("activated_at", t)).transpose()?,
+            activated_at: self
+                .activated_at
+                .as_deref()
+                .map(|t| parse_instant("activated_at", t))
+                .transpose()?,
             probe_targets: self.probe_targets.unwrap_or_default(),
         })
     }

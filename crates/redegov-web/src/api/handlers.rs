@@ -1,18 +1,18 @@
 //! The API's handlers: decode, call one use case, encode. Nothing else.
 
 use super::dto::*;
-use super::{parse_id, ApiJson, ListQuery};
+use super::{ApiJson, ListQuery, parse_id};
+use crate::WebState;
 use crate::auth::ApiActor;
 use crate::error::ApiError;
-use crate::WebState;
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use redegov_app::AuditFilter;
 use redegov_app::import::ImportKind;
 use redegov_domain::ids::*;
-use redegov_app::AuditFilter;
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -34,15 +34,20 @@ macro_rules! crud {
         pub async fn $list(
             State(s): State<WebState>,
             ApiActor(actor): ApiActor,
+            uri: Uri,
             q: ListQuery,
-        ) -> ApiResult<Json<ListOut<$out>>> {
-            let listed = s.app.$app_list(&actor, q.filter, q.page).await?;
-            Ok(Json(ListOut {
-                items: listed.items.iter().map(<$out>::from).collect(),
-                total: listed.total,
-                page: q.page.page,
-                page_size: q.page.page_size,
-            }))
+        ) -> ApiResult<Response> {
+            s.list_cache
+                .serve(&s.app, &actor, &uri.to_string(), || async {
+                    let listed = s.app.$app_list(&actor, q.filter, q.page).await?;
+                    Ok(ListOut {
+                        items: listed.items.iter().map(<$out>::from).collect::<Vec<_>>(),
+                        total: listed.total,
+                        page: q.page.page,
+                        page_size: q.page.page_size,
+                    })
+                })
+                .await
         }
 
         pub async fn $create(
@@ -70,7 +75,10 @@ macro_rules! crud {
             Path(id): Path<String>,
             ApiJson(body): ApiJson<$in>,
         ) -> ApiResult<Json<$out>> {
-            let saved = s.app.$app_update(&actor, $id(parse_id(&id)?), |current| body.into_new(Some(current))).await?;
+            let saved = s
+                .app
+                .$app_update(&actor, $id(parse_id(&id)?), |current| body.into_new(Some(current)))
+                .await?;
             Ok(Json(<$out>::from(&saved)))
         }
 
@@ -136,7 +144,12 @@ pub async fn list_prices(
 ) -> ApiResult<Json<ListOut<PriceOut>>> {
     let prices = s.app.list_prices(&actor, LotId(parse_id(&id)?)).await?;
     let total = prices.len() as i64;
-    Ok(Json(ListOut { items: prices.iter().map(PriceOut::from).collect(), total, page: 1, page_size: total.max(1) }))
+    Ok(Json(ListOut {
+        items: prices.iter().map(PriceOut::from).collect(),
+        total,
+        page: 1,
+        page_size: total.max(1),
+    }))
 }
 
 pub async fn create_price(
@@ -155,8 +168,10 @@ pub async fn update_price(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PriceIn>,
 ) -> ApiResult<Json<PriceOut>> {
-    let saved =
-        s.app.update_price(&actor, PriceId(parse_id(&id)?), |cur| body.into_new(cur.lot_id, Some(cur))).await?;
+    let saved = s
+        .app
+        .update_price(&actor, PriceId(parse_id(&id)?), |cur| body.into_new(cur.lot_id, Some(cur)))
+        .await?;
     Ok(Json(PriceOut::from(&saved)))
 }
 
@@ -174,15 +189,20 @@ pub async fn delete_price(
 pub async fn list_accesses(
     State(s): State<WebState>,
     ApiActor(actor): ApiActor,
+    uri: Uri,
     q: ListQuery,
-) -> ApiResult<Json<ListOut<AccessOut>>> {
-    let listed = s.app.list_accesses(&actor, q.filter, q.page).await?;
-    Ok(Json(ListOut {
-        items: listed.items.iter().map(AccessOut::from_row).collect(),
-        total: listed.total,
-        page: q.page.page,
-        page_size: q.page.page_size,
-    }))
+) -> ApiResult<Response> {
+    s.list_cache
+        .serve(&s.app, &actor, &uri.to_string(), || async {
+            let listed = s.app.list_accesses(&actor, q.filter, q.page).await?;
+            Ok(ListOut {
+                items: listed.items.iter().map(AccessOut::from_row).collect::<Vec<_>>(),
+                total: listed.total,
+                page: q.page.page,
+                page_size: q.page.page_size,
+            })
+        })
+        .await
 }
 
 pub async fn create_access(
@@ -255,7 +275,13 @@ pub async fn me(ApiActor(actor): ApiActor) -> Json<MeOut> {
         Scope::Agency(a) => (Some(a.0), None),
         Scope::Operator(o) => (None, Some(o.0)),
     };
-    Json(MeOut { user_id: actor.user_id.0, login: actor.login, role: actor.role.as_str().into(), agency_id, operator_id })
+    Json(MeOut {
+        user_id: actor.user_id.0,
+        login: actor.login,
+        role: actor.role.as_str().into(),
+        agency_id,
+        operator_id,
+    })
 }
 
 pub async fn list_users(

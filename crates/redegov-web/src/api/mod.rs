@@ -7,12 +7,12 @@ pub mod dto;
 mod handlers;
 pub mod openapi;
 
-use crate::error::ApiError;
 use crate::WebState;
+use crate::error::ApiError;
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::routing::get;
-use axum::Router;
 use redegov_app::{InventoryFilter, Page};
 use redegov_domain::error::{FieldError, Rule};
 use redegov_domain::ids::*;
@@ -46,7 +46,9 @@ pub fn routes() -> Router<WebState> {
         .route("/municipalities", get(list_municipalities))
         .route("/openapi.json", get(openapi::document))
         .merge(openapi::swagger_ui())
-        .fallback(|| async { ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
+        .fallback(|| async {
+            ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+        })
 }
 
 /// A JSON body whose errors name the offending field: a type error is a
@@ -82,7 +84,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
 /// Parses a path id.
 pub fn parse_id(text: &str) -> Result<i64, ApiError> {
-    text.parse::<i64>().map_err(|_| ApiError::bad_request(Some("id".into()), format!("{text:?} is not a numeric id")))
+    text.parse::<i64>()
+        .map_err(|_| ApiError::bad_request(Some("id".into()), format!("{text:?} is not a numeric id")))
 }
 
 /// Query parameters of a list: pagination and filters.
@@ -101,10 +104,9 @@ impl ListQuery {
 fn query_int(raw: &[(String, String)], names: &[&str]) -> Result<Option<i64>, ApiError> {
     for name in names {
         if let Some((_, v)) = raw.iter().find(|(k, _)| k == name) {
-            return v
-                .parse()
-                .map(Some)
-                .map_err(|_| ApiError::bad_request(Some(name.to_string()), format!("{name} must be an integer")));
+            return v.parse().map(Some).map_err(|_| {
+                ApiError::bad_request(Some(name.to_string()), format!("{name} must be an integer"))
+            });
         }
     }
     Ok(None)
@@ -113,7 +115,10 @@ fn query_int(raw: &[(String, String)], names: &[&str]) -> Result<Option<i64>, Ap
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ListQuery {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
         let raw: Vec<(String, String)> = serde_urlencoded::from_str(parts.uri.query().unwrap_or(""))
             .map_err(|e| ApiError::bad_request(None, format!("malformed query string: {e}")))?;
         let page_no = query_int(&raw, &["page"])?.unwrap_or(1);

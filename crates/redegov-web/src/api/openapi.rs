@@ -9,13 +9,13 @@ use super::dto::*;
 use super::handlers::ImportOut;
 use axum::Json;
 use std::sync::OnceLock;
+use utoipa::OpenApi;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, Ref, RefOr, Required, Schema};
-use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,9 +32,31 @@ use utoipa::OpenApi;
         version = "1"
     ),
     components(schemas(
-        OperatorIn, OperatorOut, MemberIn, MemberOut, ConsortiumIn, ConsortiumOut, ContractIn, ContractOut, LotIn,
-        LotOut, PriceIn, PriceOut, AgencyIn, AgencyOut, SiteIn, SiteOut, AccessIn, AccessOut, UserIn, UserOut,
-        AuditOut, MunicipalityOut, MeOut, ChainOut, ImportOut
+        OperatorIn,
+        OperatorOut,
+        MemberIn,
+        MemberOut,
+        ConsortiumIn,
+        ConsortiumOut,
+        ContractIn,
+        ContractOut,
+        LotIn,
+        LotOut,
+        PriceIn,
+        PriceOut,
+        AgencyIn,
+        AgencyOut,
+        SiteIn,
+        SiteOut,
+        AccessIn,
+        AccessOut,
+        UserIn,
+        UserOut,
+        AuditOut,
+        MunicipalityOut,
+        MeOut,
+        ChainOut,
+        ImportOut
     ))
 )]
 struct ApiDoc;
@@ -51,13 +73,62 @@ struct Resource {
 }
 
 const RESOURCES: &[Resource] = &[
-    Resource { path: "/operators", tag: "operators", input: "OperatorIn", output: "OperatorOut", filters: &["q"], delete_returns_object: false },
-    Resource { path: "/consortia", tag: "consortia", input: "ConsortiumIn", output: "ConsortiumOut", filters: &["operator_id"], delete_returns_object: false },
-    Resource { path: "/contracts", tag: "contracts", input: "ContractIn", output: "ContractOut", filters: &["operator_id"], delete_returns_object: false },
-    Resource { path: "/lots", tag: "lots", input: "LotIn", output: "LotOut", filters: &["contract_id", "operator_id"], delete_returns_object: false },
-    Resource { path: "/agencies", tag: "agencies", input: "AgencyIn", output: "AgencyOut", filters: &["kind", "q", "operator_id"], delete_returns_object: false },
-    Resource { path: "/sites", tag: "sites", input: "SiteIn", output: "SiteOut", filters: &["agency_id", "municipality_ibge", "operator_id", "q"], delete_returns_object: false },
-    Resource { path: "/accesses", tag: "accesses", input: "AccessIn", output: "AccessOut", filters: &["agency_id", "site_id", "lot_id", "operator_id", "status", "municipality_ibge", "q"], delete_returns_object: true },
+    Resource {
+        path: "/operators",
+        tag: "operators",
+        input: "OperatorIn",
+        output: "OperatorOut",
+        filters: &["q"],
+        delete_returns_object: false,
+    },
+    Resource {
+        path: "/consortia",
+        tag: "consortia",
+        input: "ConsortiumIn",
+        output: "ConsortiumOut",
+        filters: &["operator_id"],
+        delete_returns_object: false,
+    },
+    Resource {
+        path: "/contracts",
+        tag: "contracts",
+        input: "ContractIn",
+        output: "ContractOut",
+        filters: &["operator_id"],
+        delete_returns_object: false,
+    },
+    Resource {
+        path: "/lots",
+        tag: "lots",
+        input: "LotIn",
+        output: "LotOut",
+        filters: &["contract_id", "operator_id"],
+        delete_returns_object: false,
+    },
+    Resource {
+        path: "/agencies",
+        tag: "agencies",
+        input: "AgencyIn",
+        output: "AgencyOut",
+        filters: &["kind", "q", "operator_id"],
+        delete_returns_object: false,
+    },
+    Resource {
+        path: "/sites",
+        tag: "sites",
+        input: "SiteIn",
+        output: "SiteOut",
+        filters: &["agency_id", "municipality_ibge", "operator_id", "q"],
+        delete_returns_object: false,
+    },
+    Resource {
+        path: "/accesses",
+        tag: "accesses",
+        input: "AccessIn",
+        output: "AccessOut",
+        filters: &["agency_id", "site_id", "lot_id", "operator_id", "status", "municipality_ibge", "q"],
+        delete_returns_object: true,
+    },
 ];
 
 fn schema_ref(name: &str) -> RefOr<Schema> {
@@ -134,7 +205,8 @@ fn build() -> OpenApiDoc {
             .parameter(query_param("page_size", Type::Integer))
             .response("200", json_response("A page of items", list_schema(r.output)));
         for f in r.filters {
-            list = list.parameter(query_param(f, if is_integer_filter(f) { Type::Integer } else { Type::String }));
+            list = list
+                .parameter(query_param(f, if is_integer_filter(f) { Type::Integer } else { Type::String }));
         }
         paths.add_path_operation(format!("/api/v1{}", r.path), vec![HttpMethod::Get], list.build());
         let create = op(r.tag, format!("Create one of {}", r.tag))
@@ -159,11 +231,18 @@ fn build() -> OpenApiDoc {
             .response("404", error_response("Absent, or outside your scope"))
             .response("422", error_response("A rule is broken; `field` names it"));
         paths.add_path_operation(&item, vec![HttpMethod::Patch], patch.build());
-        let delete = op(r.tag, if r.delete_returns_object { "Deactivate".to_string() } else { format!("Remove one of {} (409 while referenced)", r.tag) })
-            .parameter(id_param())
-            .response("403", error_response("Your role may not remove this"))
-            .response("404", error_response("Absent, or outside your scope"))
-            .response("409", error_response("Still referenced"));
+        let delete = op(
+            r.tag,
+            if r.delete_returns_object {
+                "Deactivate".to_string()
+            } else {
+                format!("Remove one of {} (409 while referenced)", r.tag)
+            },
+        )
+        .parameter(id_param())
+        .response("403", error_response("Your role may not remove this"))
+        .response("404", error_response("Absent, or outside your scope"))
+        .response("409", error_response("Still referenced"));
         let delete = if r.delete_returns_object {
             delete.response("200", json_response("Deactivated", schema_ref(r.output)))
         } else {
@@ -221,7 +300,12 @@ fn build() -> OpenApiDoc {
             .parameter(kind_param)
             .request_body(Some(
                 RequestBodyBuilder::new()
-                    .content("text/csv", ContentBuilder::new().schema(Some(ObjectBuilder::new().schema_type(Type::String))).build())
+                    .content(
+                        "text/csv",
+                        ContentBuilder::new()
+                            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                            .build(),
+                    )
                     .build(),
             ))
             .response("200", json_response("Imported", schema_ref("ImportOut")))
@@ -231,14 +315,34 @@ fn build() -> OpenApiDoc {
     for (path, tag, summary, schema, list) in [
         ("/api/v1/me", "users", "Who the token belongs to", "MeOut", false),
         ("/api/v1/users", "users", "List users (admin)", "UserOut", true),
-        ("/api/v1/audit", "audit", "The audit log, newest first (admin, auditor); filters entity, entity_id, user_id", "AuditOut", true),
-        ("/api/v1/audit/verify", "audit", "Verify the audit log's hash chain (admin, auditor)", "ChainOut", false),
-        ("/api/v1/municipalities", "municipalities", "Brazilian municipalities (IBGE); filters uf, q", "MunicipalityOut", true),
+        (
+            "/api/v1/audit",
+            "audit",
+            "The audit log, newest first (admin, auditor); filters entity, entity_id, user_id",
+            "AuditOut",
+            true,
+        ),
+        (
+            "/api/v1/audit/verify",
+            "audit",
+            "Verify the audit log's hash chain (admin, auditor)",
+            "ChainOut",
+            false,
+        ),
+        (
+            "/api/v1/municipalities",
+            "municipalities",
+            "Brazilian municipalities (IBGE); filters uf, q",
+            "MunicipalityOut",
+            true,
+        ),
     ] {
         let schema = if list { list_schema(schema) } else { schema_ref(schema) };
         let mut get = op(tag, summary.into()).response("200", json_response("OK", schema));
         if list {
-            get = get.parameter(query_param("page", Type::Integer)).parameter(query_param("page_size", Type::Integer));
+            get = get
+                .parameter(query_param("page", Type::Integer))
+                .parameter(query_param("page_size", Type::Integer));
         }
         paths.add_path_operation(path, vec![HttpMethod::Get], get.build());
     }
@@ -252,7 +356,10 @@ fn build() -> OpenApiDoc {
             .build(),
     );
     let components = doc.components.get_or_insert_with(Default::default);
-    components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+    );
     let error_detail = ObjectBuilder::new()
         .property("code", ObjectBuilder::new().schema_type(Type::String))
         .property("message", ObjectBuilder::new().schema_type(Type::String))
@@ -262,7 +369,9 @@ fn build() -> OpenApiDoc {
         .required("message");
     components.schemas.insert(
         "Error".into(),
-        RefOr::T(Schema::Object(ObjectBuilder::new().property("error", error_detail).required("error").build())),
+        RefOr::T(Schema::Object(
+            ObjectBuilder::new().property("error", error_detail).required("error").build(),
+        )),
     );
     doc.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
     doc
@@ -280,5 +389,7 @@ pub async fn document() -> Json<&'static OpenApiDoc> {
 
 /// The Swagger UI, pointing at the served document.
 pub fn swagger_ui() -> axum::Router<crate::WebState> {
-    utoipa_swagger_ui::SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")).into()
+    utoipa_swagger_ui::SwaggerUi::new("/docs")
+        .config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json"))
+        .into()
 }

@@ -9,7 +9,7 @@ mod portal;
 
 use redegov_domain::role::Role;
 use redegov_test_support::TestApp;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// The ids of a small world built through the API.
 pub struct World {
@@ -44,8 +44,10 @@ pub async fn created(t: &TestApp, path: &str, token: &str, body: Value) -> i64 {
 /// on 1A; agency B a site in Uberlândia with an access on 6A.
 pub async fn world(t: &TestApp) -> World {
     let admin = t.token("root", Role::Admin, None, None).await;
-    let alfa = created(t, "/api/v1/operators", &admin, json!({"name": "Alfa", "cnpj": cnpj("111111110001")})).await;
-    let beta = created(t, "/api/v1/operators", &admin, json!({"name": "Beta", "cnpj": cnpj("222222220001")})).await;
+    let alfa =
+        created(t, "/api/v1/operators", &admin, json!({"name": "Alfa", "cnpj": cnpj("111111110001")})).await;
+    let beta =
+        created(t, "/api/v1/operators", &admin, json!({"name": "Beta", "cnpj": cnpj("222222220001")})).await;
     let consortium = created(
         t,
         "/api/v1/consortia",

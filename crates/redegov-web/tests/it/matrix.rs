@@ -2,11 +2,11 @@
 //! the status each must get. Out of scope is 404 (existence does not leak);
 //! in scope but not allowed is 403; no token is 401.
 
-use super::{cnpj, world, World};
+use super::{World, cnpj, world};
 use redegov_domain::role::Role;
-use redegov_test_support::{on_both_backends, TestApp, TestDb};
+use redegov_test_support::{TestApp, TestDb, on_both_backends};
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The roles, in the order of every expectation row.
@@ -64,62 +64,190 @@ fn rows(w: &World) -> Vec<Row> {
         row(M::GET, "/api/v1/operators".into(), None, all),
         row(M::GET, format!("/api/v1/operators/{}", w.alfa), None, not_beta),
         row(M::GET, format!("/api/v1/operators/{}", w.beta), None, all),
-        row(M::POST, "/api/v1/operators".into(), Some(|_| json!({"name": "Nova", "cnpj": cnpj(&format!("{:08}0001", 60_000_000 + next()))})), contract_admin_create),
-        row(M::PATCH, format!("/api/v1/operators/{}", w.alfa), Some(|_| json!({"name": "Alfa"})), contract_admin_change_not_beta),
+        row(
+            M::POST,
+            "/api/v1/operators".into(),
+            Some(|_| json!({"name": "Nova", "cnpj": cnpj(&format!("{:08}0001", 60_000_000 + next()))})),
+            contract_admin_create,
+        ),
+        row(
+            M::PATCH,
+            format!("/api/v1/operators/{}", w.alfa),
+            Some(|_| json!({"name": "Alfa"})),
+            contract_admin_change_not_beta,
+        ),
         row(M::DELETE, format!("/api/v1/operators/{}", w.alfa), None, [409, 403, 403, 409, 403, 404, 403]),
         // consortia
         row(M::GET, "/api/v1/consortia".into(), None, all),
         row(M::GET, format!("/api/v1/consortia/{}", w.consortium), None, all),
-        row(M::POST, "/api/v1/consortia".into(), Some(|w| json!({"name": format!("C{}", next()), "members": [{"operator_id": w.alfa, "share_percent": 50}, {"operator_id": w.beta, "share_percent": 50}]})), contract_admin_create),
-        row(M::PATCH, format!("/api/v1/consortia/{}", w.consortium), Some(|_| json!({"name": "Alfa/Beta"})), [200, 403, 403, 200, 403, 403, 403]),
-        row(M::DELETE, format!("/api/v1/consortia/{}", w.consortium), None, [409, 403, 403, 409, 403, 403, 403]),
+        row(
+            M::POST,
+            "/api/v1/consortia".into(),
+            Some(
+                |w| json!({"name": format!("C{}", next()), "members": [{"operator_id": w.alfa, "share_percent": 50}, {"operator_id": w.beta, "share_percent": 50}]}),
+            ),
+            contract_admin_create,
+        ),
+        row(
+            M::PATCH,
+            format!("/api/v1/consortia/{}", w.consortium),
+            Some(|_| json!({"name": "Alfa/Beta"})),
+            [200, 403, 403, 200, 403, 403, 403],
+        ),
+        row(
+            M::DELETE,
+            format!("/api/v1/consortia/{}", w.consortium),
+            None,
+            [409, 403, 403, 409, 403, 403, 403],
+        ),
         // contracts
         row(M::GET, "/api/v1/contracts".into(), None, all),
         row(M::GET, format!("/api/v1/contracts/{}", w.contract), None, all),
-        row(M::POST, "/api/v1/contracts".into(), Some(|_| json!({"number": format!("N{}", next()), "starts_on": "2026-01-01", "ends_on": "2027-01-01", "ceiling_centavos": 100})), contract_admin_create),
-        row(M::PATCH, format!("/api/v1/contracts/{}", w.contract), Some(|_| json!({"number": "12/2026"})), [200, 403, 403, 200, 403, 403, 403]),
-        row(M::DELETE, format!("/api/v1/contracts/{}", w.contract), None, [409, 403, 403, 409, 403, 403, 403]),
+        row(
+            M::POST,
+            "/api/v1/contracts".into(),
+            Some(
+                |_| json!({"number": format!("N{}", next()), "starts_on": "2026-01-01", "ends_on": "2027-01-01", "ceiling_centavos": 100}),
+            ),
+            contract_admin_create,
+        ),
+        row(
+            M::PATCH,
+            format!("/api/v1/contracts/{}", w.contract),
+            Some(|_| json!({"number": "12/2026"})),
+            [200, 403, 403, 200, 403, 403, 403],
+        ),
+        row(
+            M::DELETE,
+            format!("/api/v1/contracts/{}", w.contract),
+            None,
+            [409, 403, 403, 409, 403, 403, 403],
+        ),
         // lots and prices
         row(M::GET, "/api/v1/lots".into(), None, all),
         row(M::GET, format!("/api/v1/lots/{}", w.lot_1a), None, not_beta),
         row(M::GET, format!("/api/v1/lots/{}", w.lot_6a), None, all),
-        row(M::POST, "/api/v1/lots".into(), Some(|w| json!({"contract_id": w.contract, "code": format!("L{}", next()), "operator_id": w.alfa, "profile": "I", "region": "any"})), contract_admin_create),
-        row(M::PATCH, format!("/api/v1/lots/{}", w.lot_1a), Some(|_| json!({"description": "Telemar BH"})), contract_admin_change_not_beta),
+        row(
+            M::POST,
+            "/api/v1/lots".into(),
+            Some(
+                |w| json!({"contract_id": w.contract, "code": format!("L{}", next()), "operator_id": w.alfa, "profile": "I", "region": "any"}),
+            ),
+            contract_admin_create,
+        ),
+        row(
+            M::PATCH,
+            format!("/api/v1/lots/{}", w.lot_1a),
+            Some(|_| json!({"description": "Telemar BH"})),
+            contract_admin_change_not_beta,
+        ),
         row(M::DELETE, format!("/api/v1/lots/{}", w.lot_1a), None, [409, 403, 403, 409, 403, 404, 403]),
         row(M::GET, format!("/api/v1/lots/{}/prices", w.lot_1a), None, not_beta),
-        row(M::POST, format!("/api/v1/lots/{}/prices", w.lot_6a), Some(|_| json!({"bandwidth_mbps": 4, "area": "capital", "monthly_price_centavos": 1000 + i64::from(next()), "effective_from": "2026-01-01"})), contract_admin_create),
-        row(M::PATCH, format!("/api/v1/prices/{}", w.price_1a), Some(|_| json!({"monthly_price_centavos": 226_380})), contract_admin_change_not_beta),
+        row(
+            M::POST,
+            format!("/api/v1/lots/{}/prices", w.lot_6a),
+            Some(
+                |_| json!({"bandwidth_mbps": 4, "area": "capital", "monthly_price_centavos": 1000 + i64::from(next()), "effective_from": "2026-01-01"}),
+            ),
+            contract_admin_create,
+        ),
+        row(
+            M::PATCH,
+            format!("/api/v1/prices/{}", w.price_1a),
+            Some(|_| json!({"monthly_price_centavos": 226_380})),
+            contract_admin_change_not_beta,
+        ),
         // agencies
         row(M::GET, "/api/v1/agencies".into(), None, all),
         row(M::GET, format!("/api/v1/agencies/{}", w.agency_a), None, not_beta),
         row(M::GET, format!("/api/v1/agencies/{}", w.agency_b), None, not_agency),
-        row(M::POST, "/api/v1/agencies".into(), Some(|_| { let n = next(); json!({"name": format!("Órgão {n}"), "acronym": format!("X{n}"), "cnpj": cnpj(&format!("{:08}0001", 70_000_000 + n)), "kind": "facultative"}) }), [201, 403, 403, 403, 403, 403, 403]),
-        row(M::PATCH, format!("/api/v1/agencies/{}", w.agency_a), Some(|_| json!({"name": "Órgão A"})), [200, 403, 403, 403, 403, 404, 403]),
+        row(
+            M::POST,
+            "/api/v1/agencies".into(),
+            Some(|_| {
+                let n = next();
+                json!({"name": format!("Órgão {n}"), "acronym": format!("X{n}"), "cnpj": cnpj(&format!("{:08}0001", 70_000_000 + n)), "kind": "facultative"})
+            }),
+            [201, 403, 403, 403, 403, 403, 403],
+        ),
+        row(
+            M::PATCH,
+            format!("/api/v1/agencies/{}", w.agency_a),
+            Some(|_| json!({"name": "Órgão A"})),
+            [200, 403, 403, 403, 403, 404, 403],
+        ),
         row(M::DELETE, format!("/api/v1/agencies/{}", w.agency_a), None, [409, 403, 403, 403, 403, 404, 403]),
         // sites
         row(M::GET, "/api/v1/sites".into(), None, all),
         row(M::GET, format!("/api/v1/sites/{}", w.site_a), None, not_beta),
         row(M::GET, format!("/api/v1/sites/{}", w.site_b), None, not_agency),
-        row(M::POST, "/api/v1/sites".into(), Some(|w| json!({"agency_id": w.agency_a, "address": format!("Rua {}", next()), "municipality_ibge": 3106200, "area": "capital"})), [201, 403, 201, 403, 201, 403, 403]),
-        row(M::POST, "/api/v1/sites".into(), Some(|w| json!({"agency_id": w.agency_b, "address": "Rua B", "municipality_ibge": 3106200, "area": "capital"})), [201, 403, 201, 403, 422, 403, 403]),
-        row(M::PATCH, format!("/api/v1/sites/{}", w.site_b), Some(|_| json!({"name": "Sede B"})), [200, 403, 200, 403, 404, 403, 403]),
-        row(M::PATCH, format!("/api/v1/sites/{}", w.site_a), Some(|_| json!({"name": "Sede A"})), [200, 403, 200, 403, 200, 404, 403]),
+        row(
+            M::POST,
+            "/api/v1/sites".into(),
+            Some(
+                |w| json!({"agency_id": w.agency_a, "address": format!("Rua {}", next()), "municipality_ibge": 3106200, "area": "capital"}),
+            ),
+            [201, 403, 201, 403, 201, 403, 403],
+        ),
+        row(
+            M::POST,
+            "/api/v1/sites".into(),
+            Some(
+                |w| json!({"agency_id": w.agency_b, "address": "Rua B", "municipality_ibge": 3106200, "area": "capital"}),
+            ),
+            [201, 403, 201, 403, 422, 403, 403],
+        ),
+        row(
+            M::PATCH,
+            format!("/api/v1/sites/{}", w.site_b),
+            Some(|_| json!({"name": "Sede B"})),
+            [200, 403, 200, 403, 404, 403, 403],
+        ),
+        row(
+            M::PATCH,
+            format!("/api/v1/sites/{}", w.site_a),
+            Some(|_| json!({"name": "Sede A"})),
+            [200, 403, 200, 403, 200, 404, 403],
+        ),
         row(M::DELETE, format!("/api/v1/sites/{}", w.site_a), None, [409, 403, 409, 403, 409, 404, 403]),
         // accesses
         row(M::GET, "/api/v1/accesses".into(), None, all),
         row(M::GET, format!("/api/v1/accesses/{}", w.access_a), None, not_beta),
         row(M::GET, format!("/api/v1/accesses/{}", w.access_b), None, not_agency),
-        row(M::POST, "/api/v1/accesses".into(), Some(|w| json!({"site_id": w.site_a, "lot_id": w.lot_1a, "bandwidth_mbps": 10, "redundancy": "none", "technology": "terrestrial", "probe_targets": ["10.2.0.1"]})), [201, 403, 201, 403, 403, 403, 403]),
-        row(M::PATCH, format!("/api/v1/accesses/{}", w.access_b), Some(|_| json!({"bandwidth_mbps": 10})), [200, 403, 200, 403, 404, 403, 403]),
+        row(
+            M::POST,
+            "/api/v1/accesses".into(),
+            Some(
+                |w| json!({"site_id": w.site_a, "lot_id": w.lot_1a, "bandwidth_mbps": 10, "redundancy": "none", "technology": "terrestrial", "probe_targets": ["10.2.0.1"]}),
+            ),
+            [201, 403, 201, 403, 403, 403, 403],
+        ),
+        row(
+            M::PATCH,
+            format!("/api/v1/accesses/{}", w.access_b),
+            Some(|_| json!({"bandwidth_mbps": 10})),
+            [200, 403, 200, 403, 404, 403, 403],
+        ),
         // import, users, audit
         row(M::GET, "/api/v1/users".into(), None, [200, 403, 403, 403, 403, 403, 403]),
-        row(M::POST, "/api/v1/users".into(), Some(|_| json!({"login": format!("u{}", next()), "role": "auditor", "password": "long-enough"})), [201, 403, 403, 403, 403, 403, 403]),
+        row(
+            M::POST,
+            "/api/v1/users".into(),
+            Some(|_| json!({"login": format!("u{}", next()), "role": "auditor", "password": "long-enough"})),
+            [201, 403, 403, 403, 403, 403, 403],
+        ),
         row(M::GET, "/api/v1/audit".into(), None, readers_of_audit),
         row(M::GET, "/api/v1/audit/verify".into(), None, readers_of_audit),
     ]
 }
 
-async fn send(t: &TestApp, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+async fn send(
+    t: &TestApp,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
     match token {
         Some(tok) => t.call(method, path, tok, body).await,
         None => {
@@ -134,7 +262,12 @@ async fn send(t: &TestApp, method: Method, path: &str, token: Option<&str>, body
     }
 }
 
-on_both_backends!(every_endpoint_checks_role_and_scope, lists_are_scoped, deactivation_is_role_checked, import_is_role_checked);
+on_both_backends!(
+    every_endpoint_checks_role_and_scope,
+    lists_are_scoped,
+    deactivation_is_role_checked,
+    import_is_role_checked
+);
 
 async fn every_endpoint_checks_role_and_scope(db: TestDb) {
     let t = TestApp::spawn(db).await;
@@ -151,7 +284,10 @@ async fn every_endpoint_checks_role_and_scope(db: TestDb) {
             let body = r.body.map(|f| f(&w));
             let (status, json) = send(&t, r.method.clone(), &r.path, Some(token), body).await;
             if status != r.expect[i] {
-                failures.push(format!("{} {} as {}: got {status}, want {} — {json}", r.method, r.path, ROLES[i], r.expect[i]));
+                failures.push(format!(
+                    "{} {} as {}: got {status}, want {} — {json}",
+                    r.method, r.path, ROLES[i], r.expect[i]
+                ));
             }
         }
     }
@@ -162,17 +298,25 @@ async fn lists_are_scoped(db: TestDb) {
     let t = TestApp::spawn(db).await;
     let w = world(&t).await;
     let toks = tokens(&t, &w).await;
-    let ids = |v: &Value| -> Vec<i64> { v["items"].as_array().expect("items").iter().map(|i| i["id"].as_i64().expect("id")).collect() };
+    let ids = |v: &Value| -> Vec<i64> {
+        v["items"].as_array().expect("items").iter().map(|i| i["id"].as_i64().expect("id")).collect()
+    };
     let agency = &toks.0[4];
     let beta = &toks.0[5];
     assert_eq!(ids(&t.get("/api/v1/accesses", agency).await.1), vec![w.access_a]);
     assert_eq!(ids(&t.get("/api/v1/accesses", beta).await.1), vec![w.access_b]);
-    assert_eq!(ids(&t.get(&format!("/api/v1/sites?agency_id={}", w.agency_b), agency).await.1), Vec::<i64>::new());
+    assert_eq!(
+        ids(&t.get(&format!("/api/v1/sites?agency_id={}", w.agency_b), agency).await.1),
+        Vec::<i64>::new()
+    );
     assert_eq!(ids(&t.get("/api/v1/agencies", agency).await.1), vec![w.agency_a]);
     assert_eq!(ids(&t.get("/api/v1/agencies", beta).await.1), vec![w.agency_b]);
     assert_eq!(ids(&t.get("/api/v1/operators", beta).await.1), vec![w.beta]);
     assert_eq!(ids(&t.get("/api/v1/lots", beta).await.1), vec![w.lot_6a]);
-    assert_eq!(ids(&t.get(&format!("/api/v1/accesses?operator_id={}", w.alfa), beta).await.1), Vec::<i64>::new());
+    assert_eq!(
+        ids(&t.get(&format!("/api/v1/accesses?operator_id={}", w.alfa), beta).await.1),
+        Vec::<i64>::new()
+    );
     let (_, all) = t.get(&format!("/api/v1/accesses?lot={}&page_size=100", w.lot_1a), &w.admin).await;
     assert_eq!((all["total"].as_i64(), ids(&all)), (Some(1), vec![w.access_a]));
 }
@@ -195,7 +339,12 @@ async fn import_is_role_checked(db: TestDb) {
     let t = TestApp::spawn(db).await;
     let w = world(&t).await;
     let toks = tokens(&t, &w).await;
-    let csv = |n: u32| format!("name;acronym;cnpj;kind\nÓrgão {n};I{n};{};facultative\n", cnpj(&format!("{:08}0001", 80_000_000 + n)));
+    let csv = |n: u32| {
+        format!(
+            "name;acronym;cnpj;kind\nÓrgão {n};I{n};{};facultative\n",
+            cnpj(&format!("{:08}0001", 80_000_000 + n))
+        )
+    };
     for (i, token) in toks.0.iter().enumerate() {
         let resp = t
             .client

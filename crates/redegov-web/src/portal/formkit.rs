@@ -1,0 +1,234 @@
+//! The building blocks of the create forms: a form is a list of fields
+//! rendered by one template (`form.html`), submitted values are read by
+//! name, and a refused submission comes back with the broken rule named in
+//! pt-BR next to its field. The forms themselves are in `forms.rs`.
+
+use super::view::Opt;
+use super::{Chrome, forbidden, may_create, render_status};
+use crate::auth::{PortalUser, check_csrf};
+use crate::error::PageError;
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use redegov_app::AppError;
+use redegov_app::authz::Resource;
+use redegov_domain::error::{FieldError, Rule, Valid};
+use std::collections::HashMap;
+
+/// One field of a form.
+pub struct Field {
+    pub name: &'static str,
+    pub label: &'static str,
+    /// An `<input type>`, or `select`, `textarea` or `fixed` (a value the
+    /// user cannot change, sent as a hidden input and shown as text).
+    pub input: &'static str,
+    pub value: String,
+    pub options: Vec<Opt>,
+    pub required: bool,
+    pub placeholder: &'static str,
+    pub help: String,
+    /// The id of a `<datalist>` of suggestions.
+    pub list: &'static str,
+    /// What a `fixed` field shows.
+    pub shown: String,
+    pub invalid: bool,
+}
+
+impl Field {
+    pub fn new(name: &'static str, label: &'static str, input: &'static str, values: &Values) -> Field {
+        Field {
+            name,
+            label,
+            input,
+            value: values.get(name).to_string(),
+            options: Vec::new(),
+            required: false,
+            placeholder: "",
+            help: String::new(),
+            list: "",
+            shown: String::new(),
+            invalid: false,
+        }
+    }
+
+    pub fn text(name: &'static str, label: &'static str, values: &Values) -> Field {
+        Field::new(name, label, "text", values)
+    }
+
+    /// A select over a code enum's values, with a first "choose" option.
+    pub fn select(
+        name: &'static str,
+        label: &'static str,
+        values: &Values,
+        choices: impl IntoIterator<Item = (String, String)>,
+    ) -> Field {
+        let mut field = Field::new(name, label, "select", values);
+        field.options = std::iter::once(("".to_string(), "Escolha…".to_string()))
+            .chain(choices)
+            .map(|(v, l)| Opt::new(v, l, &field.value))
+            .collect();
+        field
+    }
+
+    pub fn required(mut self) -> Field {
+        self.required = true;
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Field {
+        self.help = help.into();
+        self
+    }
+
+    pub fn placeholder(mut self, placeholder: &'static str) -> Field {
+        self.placeholder = placeholder;
+        self
+    }
+}
+
+/// Suggestions for a text field.
+pub struct DataList {
+    pub id: &'static str,
+    pub options: Vec<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "form.html")]
+pub struct FormPage {
+    pub chrome: Chrome,
+    pub heading: &'static str,
+    pub intro: &'static str,
+    pub action: &'static str,
+    pub submit: &'static str,
+    pub cancel: &'static str,
+    pub csrf: String,
+    pub error: Option<String>,
+    pub fields: Vec<Field>,
+    pub datalists: Vec<DataList>,
+}
+
+impl FormPage {
+    /// Marks the field a rule names and states the rule in pt-BR.
+    pub fn with_error(mut self, e: &FieldError) -> FormPage {
+        let name = form_field(&e.field);
+        let label = match self.fields.iter_mut().find(|f| f.name == name) {
+            Some(field) => {
+                field.invalid = true;
+                field.label
+            }
+            None => name,
+        };
+        self.error = Some(format!("{label}: {}", e.rule.pt_br()));
+        self
+    }
+}
+
+/// The form field a rule's field name refers to: `probe_targets[1]` is the
+/// `probe_targets` box, and prices are typed in reais, not centavos.
+pub fn form_field(rule_field: &str) -> &str {
+    let base = rule_field.split(['[', '.']).next().unwrap_or(rule_field);
+    match base {
+        "monthly_price_centavos" => "monthly_price",
+        other => other,
+    }
+}
+
+/// Submitted (or prefilled) values by field name.
+#[derive(Default)]
+pub struct Values(pub HashMap<String, String>);
+
+impl Values {
+    pub fn get(&self, name: &str) -> &str {
+        self.0.get(name).map(|v| v.trim()).unwrap_or("")
+    }
+
+    pub fn from_query(raw: Option<&str>) -> Values {
+        Values(raw.and_then(|q| serde_urlencoded::from_str(q).ok()).unwrap_or_default())
+    }
+
+    pub fn int(&self, name: &str) -> Valid<i64> {
+        match self.get(name) {
+            "" => Err(FieldError::new(name, Rule::Required)),
+            text => text.parse().map_err(|_| FieldError::new(name, Rule::Malformed("número inteiro"))),
+        }
+    }
+
+    pub fn optional<T>(&self, name: &str, parse: impl FnOnce(&str, &str) -> Valid<T>) -> Valid<Option<T>> {
+        match self.get(name) {
+            "" => Ok(None),
+            text => parse(name, text).map(Some),
+        }
+    }
+}
+
+/// Options for a code enum: (code, pt-BR label).
+pub fn code_choices<T: Copy>(
+    all: &[T],
+    code: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> Vec<(String, String)> {
+    all.iter().map(|&v| (code(v).to_string(), label(v).to_string())).collect()
+}
+
+/// The form again, after the app refused a submission: with the problem
+/// when it is about the input, otherwise an error page.
+pub fn refused(e: AppError, form: FormPage) -> Result<Response, PageError> {
+    match e {
+        AppError::Invalid(e) => Ok(render_status(StatusCode::UNPROCESSABLE_ENTITY, &form.with_error(&e))),
+        AppError::Conflict { message, .. } => {
+            let form =
+                FormPage { error: Some(format!("Conflito com um registro existente: {message}")), ..form };
+            Ok(render_status(StatusCode::CONFLICT, &form))
+        }
+        e => Err(e.into()),
+    }
+}
+
+/// The new record's page.
+pub fn created(href: String) -> Result<Response, PageError> {
+    Ok(Redirect::to(&href).into_response())
+}
+
+pub fn require(user: &PortalUser, resource: Resource) -> Result<(), PageError> {
+    if may_create(user, resource) { Ok(()) } else { Err(forbidden()) }
+}
+
+/// Reads a submitted form after checking its CSRF token.
+pub fn submitted(user: &PortalUser, form: HashMap<String, String>) -> Result<Values, PageError> {
+    let values = Values(form);
+    check_csrf(user, values.get("csrf"))?;
+    Ok(values)
+}
+
+/// Selects `code` when nothing was chosen yet.
+pub fn preselect(field: &mut Field, code: &str) {
+    if field.value.is_empty() {
+        field.value = code.to_string();
+        for o in &mut field.options {
+            o.selected = o.value == code;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_fields_map_to_form_fields() {
+        assert_eq!(form_field("probe_targets[1]"), "probe_targets");
+        assert_eq!(form_field("monthly_price_centavos"), "monthly_price");
+        assert_eq!(form_field("lot_id"), "lot_id");
+    }
+
+    #[test]
+    fn values_are_trimmed_and_typed() {
+        let v = Values([("n".to_string(), " 12 ".to_string()), ("x".to_string(), "doze".to_string())].into());
+        assert_eq!(v.get("n"), "12");
+        assert_eq!(v.get("ausente"), "");
+        assert_eq!(v.int("n"), Ok(12));
+        assert_eq!(v.int("x").map_err(|e| e.rule), Err(Rule::Malformed("número inteiro")));
+        assert_eq!(v.int("ausente").map_err(|e| e.rule), Err(Rule::Required));
+        assert_eq!(v.optional("ausente", |_, t| Ok(t.len())), Ok(None));
+    }
+}
