@@ -117,13 +117,11 @@ impl App {
         let mut tx = self.store().read().await?;
         let chain = tx.audit_chain().await?;
         let mut prev = String::new();
-        let mut expected_seq = 1;
-        for AuditEntry { entry, .. } in &chain {
+        for (expected_seq, AuditEntry { entry, .. }) in (1..).zip(chain.iter()) {
             if entry.seq != expected_seq || entry.prev_hash != prev || entry_hash(entry) != entry.hash {
                 return Ok(ChainReport { entries: chain.len(), first_broken: Some(entry.seq) });
             }
             prev = entry.hash.clone();
-            expected_seq += 1;
         }
         Ok(ChainReport { entries: chain.len(), first_broken: None })
     }

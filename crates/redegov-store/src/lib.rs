@@ -69,6 +69,12 @@ pub struct Store {
     backend: Backend,
 }
 
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
 impl Store {
     /// Connects to `url` (`sqlite://path`, `sqlite::memory:`, `postgres://…`).
     /// A SQLite file is created if absent. Fails with one line naming the URL

@@ -68,7 +68,7 @@ async fn world(app: &App) -> World {
                 "9/2026",
                 "2026-01-01".parse().expect("d"),
                 "2030-01-01".parse().expect("d"),
-                Money::from_centavos(10_000_000_00),
+                Money::from_centavos(1_000_000_000),
             )
             .expect("v"),
         )
@@ -224,7 +224,7 @@ async fn roles_limit_changes(db: TestDb) {
     let site_in_b =
         NewSite::new(w.agency_b, "", "Rua B", 3106200, Area::Capital, Zone::Urban, Contact::default())
             .expect("valid");
-    let err = app.create_site(&manager_a, site_in_b).await.err().expect("refused");
+    let err = app.create_site(&manager_a, site_in_b).await.expect_err("refused");
     assert!(matches!(err, AppError::Invalid(ref e) if e.field == "agency_id"), "{err:?}");
     assert!(matches!(
         app.create_access(&manager_a, draft(w.site_a, w.lot_1a, &["10.9.9.9"])).await,
@@ -261,16 +261,14 @@ async fn invalid_input_writes_nothing(db: TestDb) {
     let err = app
         .create_access(&Actor::system(), draft(w.site_b, w.lot_1a, &["10.0.0.1"]))
         .await
-        .err()
-        .expect("no");
+        .expect_err("no");
     assert!(
         matches!(err, AppError::Invalid(ref e) if e.field == "lot_id" && e.rule == Rule::OutsideLotRegion)
     );
     let err = app
         .create_access(&Actor::system(), draft(w.site_a, LotId(999), &["10.0.0.1"]))
         .await
-        .err()
-        .expect("no");
+        .expect_err("no");
     assert!(
         matches!(err, AppError::Invalid(ref e) if e.field == "lot_id" && e.rule == Rule::UnknownReference)
     );
@@ -347,8 +345,7 @@ async fn access_changes_reprice_and_follow_the_life_cycle(db: TestDb) {
     let err = app
         .update_access(&sys, a.id, AccessChange { bandwidth_mbps: Some(30), ..Default::default() })
         .await
-        .err()
-        .expect("no price for 30 Mbps");
+        .expect_err("no price for 30 Mbps");
     assert!(
         matches!(err, AppError::Invalid(ref e) if e.field == "monthly_price_centavos" && e.rule == Rule::NoPrice)
     );
@@ -359,8 +356,7 @@ async fn access_changes_reprice_and_follow_the_life_cycle(db: TestDb) {
             AccessChange { status: Some((AccessStatus::Suspended, None)), ..Default::default() },
         )
         .await
-        .err()
-        .expect("requested cannot be suspended");
+        .expect_err("requested cannot be suspended");
     assert!(matches!(err, AppError::Invalid(ref e) if e.field == "status"));
     let active = app
         .update_access(
@@ -389,7 +385,7 @@ async fn import_is_all_or_nothing(db: TestDb) {
         b = w.site_b.0
     );
     let err =
-        app.import_csv(&sys, ImportKind::Accesses, bad.as_bytes(), &|_, _| {}).await.err().expect("rejected");
+        app.import_csv(&sys, ImportKind::Accesses, bad.as_bytes(), &|_, _| {}).await.expect_err("rejected");
     let AppError::Rejected(problems) = err else { panic!("expected a rejected file, got {err:?}") };
     let found: Vec<(usize, &str)> = problems.iter().map(|p| (p.line, p.column.as_str())).collect();
     assert_eq!(found, vec![(3, "lot_id"), (4, "bandwidth_mbps"), (5, "probe_targets")]);
@@ -421,8 +417,7 @@ async fn import_is_all_or_nothing(db: TestDb) {
     let err = app
         .import_csv(&sys, ImportKind::Agencies, header_only.as_bytes(), &|_, _| {})
         .await
-        .err()
-        .expect("no");
+        .expect_err("no");
     assert!(matches!(err, AppError::Rejected(ref p) if p[0].column == "cnpj" && p[0].line == 1));
 }
 

@@ -260,10 +260,10 @@ async fn migrations_of_both_backends_have_the_same_schema() {
 
 #[tokio::test]
 async fn bad_urls_fail_with_one_line_naming_them() {
-    let err = Store::connect("mysql://root@localhost/x").await.err().expect("refused");
+    let err = Store::connect("mysql://root@localhost/x").await.expect_err("refused");
     assert!(err.to_string().contains("mysql://root@localhost/x"), "{err}");
     assert_eq!(Backend::from_url("sqlite://x.db").ok(), Some(Backend::Sqlite));
-    let err = Store::connect("postgres://nobody:secret@127.0.0.1:1/none").await.err().expect("unreachable");
+    let err = Store::connect("postgres://nobody:secret@127.0.0.1:1/none").await.expect_err("unreachable");
     let text = err.to_string();
     assert!(text.contains("postgres://nobody:***@127.0.0.1:1/none"), "{text}");
     assert!(!text.contains("secret") && !text.contains('\n'), "{text}");

@@ -314,8 +314,8 @@ pub async fn list_audit(
 ) -> ApiResult<Json<ListOut<AuditOut>>> {
     let filter = AuditFilter {
         entity: q.get("entity").map(str::to_string),
-        entity_id: q.get("entity_id").map(|v| parse_id(v)).transpose()?,
-        user_id: q.get("user_id").map(|v| parse_id(v)).transpose()?.map(UserId),
+        entity_id: q.get("entity_id").map(parse_id).transpose()?,
+        user_id: q.get("user_id").map(parse_id).transpose()?.map(UserId),
     };
     let listed = s.app.list_audit(&actor, &filter, q.page).await?;
     Ok(Json(ListOut {
