@@ -258,10 +258,8 @@ async fn invalid_input_writes_nothing(db: TestDb) {
     let w = world(&app).await;
     let before = audit_count(&app).await;
     // Site in Uberlândia, lot 1A only covers Belo Horizonte.
-    let err = app
-        .create_access(&Actor::system(), draft(w.site_b, w.lot_1a, &["10.0.0.1"]))
-        .await
-        .expect_err("no");
+    let err =
+        app.create_access(&Actor::system(), draft(w.site_b, w.lot_1a, &["10.0.0.1"])).await.expect_err("no");
     assert!(
         matches!(err, AppError::Invalid(ref e) if e.field == "lot_id" && e.rule == Rule::OutsideLotRegion)
     );
@@ -414,10 +412,8 @@ async fn import_is_all_or_nothing(db: TestDb) {
     assert_eq!(listed.items[1].access.monthly_price, Money::from_centavos(123_456));
 
     let header_only = "name,acronym\n";
-    let err = app
-        .import_csv(&sys, ImportKind::Agencies, header_only.as_bytes(), &|_, _| {})
-        .await
-        .expect_err("no");
+    let err =
+        app.import_csv(&sys, ImportKind::Agencies, header_only.as_bytes(), &|_, _| {}).await.expect_err("no");
     assert!(matches!(err, AppError::Rejected(ref p) if p[0].column == "cnpj" && p[0].line == 1));
 }
 
