@@ -11,56 +11,60 @@ OUT=${BENCH_OUT:-$PWD/bench-out}
 PG=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
 DURATION=${BENCH_DURATION:-10s}
 mkdir -p "$OUT"
-export RUST_LOG=warn REDEGOV_ADMIN_PASSWORD=bench-admin-password
+export RUST_LOG=warn REDEGOV_ADMIN_PASSWORD=bench-admin-password PGOPTIONS="--client-min-messages=warning"
 PID=
 
 stop() { if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=; fi; }
 trap stop EXIT
 
-# Starts `redegov serve --demo` and waits for its "pronto" line; prints the
-# wall time from exec to ready, in ms.
-start_server() { # db port
-  local fifo="$OUT/serve.fifo"; rm -f "$fifo"; mkfifo "$fifo"
+# Starts `redegov serve --demo [extra args]` and waits for its "pronto"
+# line; sets PID and READY_MS (wall time from exec to ready). Not called in a
+# subshell, so `stop` can kill the server.
+start_server() { # db port [args...]
+  local db=$1 port=$2; shift 2
+  local log="$OUT/serve-$port.log"; : >"$log"
   local t0; t0=$(date +%s%N)
-  "$BIN" serve --demo --db "$1" --bind "127.0.0.1:$2" >"$fifo" &
+  "$BIN" serve --demo --db "$db" --bind "127.0.0.1:$port" "$@" >"$log" 2>&1 &
   PID=$!
-  exec 3<"$fifo"
-  while IFS= read -r line <&3; do
-    case "$line" in *pronto*) break ;; esac
+  until grep -q pronto "$log"; do
+    kill -0 "$PID" 2>/dev/null || { cat "$log"; echo "server died"; exit 1; }
+    sleep 0.005
   done
-  local t1; t1=$(date +%s%N)
-  ( cat <&3 >/dev/null & )
-  echo $(( (t1 - t0) / 1000000 ))
+  READY_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 }
 
 echo "== 1. serve --demo on an empty SQLite database (release), 5 runs"
 for i in 1 2 3 4 5; do
   rm -f "$OUT"/ready.db*
-  ms=$(start_server "sqlite://$OUT/ready.db" 18080)
+  start_server "sqlite://$OUT/ready.db" 18080
   stop
-  echo "run $i: ready in $ms ms"
+  echo "run $i: ready in $READY_MS ms (server's own figure: $(grep -o 'pronto em [0-9]* ms' "$OUT/serve-18080.log"))"
 done
 
-list_bench() { # label db-url
+list_bench() { # label db-url [serve args...]
+  local label=$1 db=$2; shift 2
   rm -f "$OUT"/list.db*
-  start_server "$2" 18081 >/dev/null
+  start_server "$db" 18081 "$@"
   local token lot
-  token=$("$BIN" token create --db "$2" --login admin)
+  token=$("$BIN" token create --db "$db" --login admin)
   lot=$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:18081/api/v1/lots?page_size=100" \
     | python3 -c 'import json,sys; print([l["id"] for l in json.load(sys.stdin)["items"] if l["code"]=="5A"][0])')
   local url="http://127.0.0.1:18081/api/v1/accesses?lot=$lot&page_size=100"
-  echo "-- $1: GET /api/v1/accesses?lot=$lot&page_size=100 (lot 5A), wrk -t2 -c32 -d$DURATION"
+  echo "-- $label: GET /api/v1/accesses?lot=$lot&page_size=100 (lot 5A), wrk -t2 -c32 -d$DURATION"
   curl -s -H "Authorization: Bearer $token" "$url" | python3 -c 'import json,sys; d=json.load(sys.stdin); print("   items per response:", len(d["items"]), "of", d["total"])'
-  wrk -t2 -c32 -d"$DURATION" --latency -H "Authorization: Bearer $token" "$url" | tee "$OUT/wrk-$1.txt"
+  wrk -t2 -c32 -d"$DURATION" --latency -H "Authorization: Bearer $token" "$url" | tee "$OUT/wrk-$label.txt"
   stop
 }
 
 echo "== 2. list accesses of a lot"
 list_bench sqlite "sqlite://$OUT/list.db"
+list_bench sqlite-uncached "sqlite://$OUT/list.db" --no-list-cache
 if psql "$PG" -qc 'select 1' >/dev/null 2>&1; then
   SCHEMA=bench_$(date +%s)
   psql "$PG" -qc "CREATE SCHEMA $SCHEMA"
   list_bench postgres "$PG?options=-c%20search_path%3D$SCHEMA"
+  psql "$PG" -qc "DROP SCHEMA $SCHEMA CASCADE; CREATE SCHEMA $SCHEMA"
+  list_bench postgres-uncached "$PG?options=-c%20search_path%3D$SCHEMA" --no-list-cache
   psql "$PG" -qc "DROP SCHEMA $SCHEMA CASCADE"
 else
   echo "-- postgres: skipped (no PostgreSQL at $PG)"

@@ -59,6 +59,70 @@ fn entry_hash(e: &NewAuditEntry) -> String {
     hex::encode(h.finalize())
 }
 
+/// Builds an entry chained to `prev_hash`, with its own hash.
+#[allow(clippy::too_many_arguments)]
+fn chained(
+    seq: i64,
+    prev_hash: String,
+    actor: &Actor,
+    at: Timestamp,
+    action: Action,
+    entity: &str,
+    entity_id: Option<i64>,
+    before_json: Option<String>,
+    after_json: Option<String>,
+) -> NewAuditEntry {
+    let mut entry = NewAuditEntry {
+        seq,
+        at,
+        user_id: (actor.user_id.0 != 0).then_some(actor.user_id),
+        login: actor.login.clone(),
+        action: action.as_str().to_string(),
+        entity: entity.to_string(),
+        entity_id,
+        before_json,
+        after_json,
+        prev_hash,
+        hash: String::new(),
+    };
+    entry.hash = entry_hash(&entry);
+    entry
+}
+
+/// Appends one "create" entry per row, with one reservation of sequence
+/// numbers and multi-row inserts: the bulk path of imports and the demo.
+pub async fn record_created<T: Serialize>(
+    tx: &mut Tx,
+    actor: &Actor,
+    at: Timestamp,
+    entity: &str,
+    rows: &[T],
+    id_of: impl Fn(&T) -> i64,
+) -> AppResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let (first_seq, mut prev_hash) = tx.reserve_audit_seqs(rows.len() as i64).await?;
+    let mut entries = Vec::with_capacity(rows.len());
+    for (seq, row) in (first_seq..).zip(rows) {
+        let entry = chained(
+            seq,
+            prev_hash,
+            actor,
+            at,
+            Action::Create,
+            entity,
+            Some(id_of(row)),
+            None,
+            snapshot(Some(row))?,
+        );
+        prev_hash = entry.hash.clone();
+        entries.push(entry);
+    }
+    tx.append_audit_batch(&entries).await?;
+    Ok(())
+}
+
 /// Appends one entry to the chain inside `tx`.
 #[allow(clippy::too_many_arguments)]
 pub async fn record<B: Serialize, A: Serialize>(
@@ -72,20 +136,8 @@ pub async fn record<B: Serialize, A: Serialize>(
     after: Option<&A>,
 ) -> AppResult<()> {
     let (seq, prev_hash) = tx.advance_audit_head().await?;
-    let mut entry = NewAuditEntry {
-        seq,
-        at,
-        user_id: (actor.user_id.0 != 0).then_some(actor.user_id),
-        login: actor.login.clone(),
-        action: action.as_str().to_string(),
-        entity: entity.to_string(),
-        entity_id,
-        before_json: snapshot(before)?,
-        after_json: snapshot(after)?,
-        prev_hash,
-        hash: String::new(),
-    };
-    entry.hash = entry_hash(&entry);
+    let entry =
+        chained(seq, prev_hash, actor, at, action, entity, entity_id, snapshot(before)?, snapshot(after)?);
     tx.append_audit(&entry).await?;
     Ok(())
 }

@@ -55,13 +55,14 @@ pub fn require_write(actor: &Actor, resource: Resource) -> Result<(), AppError> 
     if may_write(actor.role, resource) { Ok(()) } else { Err(AppError::Forbidden(resource.verb())) }
 }
 
+/// Roles that read the audit log.
+pub fn may_read_audit(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::Auditor)
+}
+
 /// May the actor read the audit log?
 pub fn require_audit_reader(actor: &Actor) -> Result<(), AppError> {
-    if matches!(actor.role, Role::Admin | Role::Auditor) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("read the audit log"))
-    }
+    if may_read_audit(actor.role) { Ok(()) } else { Err(AppError::Forbidden("read the audit log")) }
 }
 
 /// Narrows a list filter to the actor's scope. What the caller asked for is

@@ -2,9 +2,8 @@
 //! one transaction, every row validated by the same rules as the API and
 //! audited as created by `system`.
 
-use crate::audit::{Action, record};
+use crate::audit::{Action, record, record_created};
 use crate::auth::{User, hash_password};
-use crate::inventory::insert_access_in;
 use crate::{App, AppError, AppResult};
 use redegov_domain::demo::{DemoHolder, demo_network};
 use redegov_domain::inventory::*;
@@ -144,6 +143,7 @@ impl App {
                 .await?;
             sites.push(site);
         }
+        let mut accesses = Vec::with_capacity(net.accesses.len());
         for a in &net.accesses {
             let (lot, prices) = &lots[a.lot];
             let site = &sites[a.site];
@@ -159,8 +159,10 @@ impl App {
                 activated_at: Some(a.activated_at),
                 probe_targets: a.probe_targets.clone(),
             };
-            insert_access_in(&mut tx, &actor, now, draft, site, lot, prices).await?;
+            accesses.push(draft.validate(site, lot, prices, now)?);
         }
+        let saved = tx.insert_accesses(&accesses).await?;
+        record_created(&mut tx, &actor, now, "access", &saved, |a| a.id.0).await?;
         let mut users = Vec::new();
         for (u, hash) in net.users.iter().zip(hashes) {
             let record_ = tx

@@ -6,9 +6,8 @@
 //! as delimiter and may start with a UTF-8 BOM. Columns are matched by the
 //! header's names, in any order; `docs/import.md` documents the layouts.
 
-use crate::audit::{Action, record};
+use crate::audit::{Action, record, record_created};
 use crate::authz::{Resource, require_write};
-use crate::inventory::insert_access_in;
 use crate::{App, AppError, AppResult};
 use redegov_domain::error::{FieldError, Rule};
 use redegov_domain::ids::*;
@@ -76,6 +75,9 @@ impl ImportKind {
 
 /// Progress callback: (rows done, rows total).
 pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
+
+/// Rows written per batch (and per progress report).
+const BATCH: usize = 2000;
 
 /// Stop collecting after this many problems: the file needs fixing anyway.
 const MAX_PROBLEMS: usize = 200;
@@ -268,7 +270,9 @@ impl App {
         for (i, new) in valid.iter().enumerate() {
             let s = tx.insert_site(new).await?;
             record(&mut tx, actor, now, Action::Create, "site", Some(s.id.0), None::<&()>, Some(&s)).await?;
-            progress(i + 1, valid.len());
+            if (i + 1) % BATCH == 0 || i + 1 == valid.len() {
+                progress(i + 1, valid.len());
+            }
         }
         tx.commit().await?;
         Ok(ImportReport { rows: valid.len() })
@@ -330,8 +334,7 @@ impl App {
                         .collect(),
                 };
                 // Validate now, so every problem is reported before writing.
-                draft.clone().validate(site, lot, prices, now)?;
-                Ok((draft, site, lot, prices))
+                draft.validate(site, lot, prices, now)
             })();
             match parsed {
                 Ok(v) => valid.push(v),
@@ -339,13 +342,14 @@ impl App {
             }
         }
         problems.into_result()?;
-        for (i, (draft, site, lot, prices)) in valid.into_iter().enumerate() {
-            insert_access_in(&mut tx, actor, now, draft, site, lot, prices).await?;
-            if i % 256 == 0 || i + 1 == t.rows.len() {
-                progress(i + 1, t.rows.len());
-            }
+        let mut done = 0;
+        for chunk in valid.chunks(BATCH) {
+            let saved = tx.insert_accesses(chunk).await?;
+            record_created(&mut tx, actor, now, "access", &saved, |a| a.id.0).await?;
+            done += chunk.len();
+            progress(done, valid.len());
         }
         tx.commit().await?;
-        Ok(ImportReport { rows: t.rows.len() })
+        Ok(ImportReport { rows: valid.len() })
     }
 }

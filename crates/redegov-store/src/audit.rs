@@ -2,7 +2,7 @@
 //! chain. Hashing is the app's job; this module keeps appends serialised and
 //! in order.
 
-use crate::query::{Filter, Value};
+use crate::query::{Filter, MAX_ROWS_PER_INSERT, Value, push_placeholders};
 use crate::{Page, StoreError, Tx};
 use redegov_domain::ids::{AuditId, UserId};
 use redegov_domain::time::{Timestamp, from_epoch};
@@ -48,6 +48,53 @@ impl Tx {
             .fetch_one(self.conn())
             .await?;
         Ok((row.try_get(0)?, row.try_get(1)?))
+    }
+
+    /// Claims `n` consecutive sequence numbers at once (bulk writes); returns
+    /// the first one and the hash that precedes it.
+    pub async fn reserve_audit_seqs(&mut self, n: i64) -> Result<(i64, String), StoreError> {
+        let row = sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, last_hash")
+            .bind(n)
+            .fetch_one(self.conn())
+            .await?;
+        let last: i64 = row.try_get(0)?;
+        Ok((last - n + 1, row.try_get(1)?))
+    }
+
+    /// Appends entries (already chained, in order) with multi-row inserts,
+    /// and moves the head to the last one's hash.
+    pub async fn append_audit_batch(&mut self, entries: &[NewAuditEntry]) -> Result<(), StoreError> {
+        const COLUMNS: usize = 11;
+        for chunk in entries.chunks(MAX_ROWS_PER_INSERT) {
+            let mut sql = String::from(
+                "INSERT INTO audit_log (seq, at, user_id, login, action, entity, entity_id, before_json, after_json, \
+                 prev_hash, hash) VALUES ",
+            );
+            push_placeholders(&mut sql, chunk.len(), COLUMNS);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for e in chunk {
+                q = q
+                    .bind(e.seq)
+                    .bind(e.at.timestamp())
+                    .bind(e.user_id.map(|u| u.0))
+                    .bind(e.login.clone())
+                    .bind(e.action.clone())
+                    .bind(e.entity.clone())
+                    .bind(e.entity_id)
+                    .bind(e.before_json.clone())
+                    .bind(e.after_json.clone())
+                    .bind(e.prev_hash.clone())
+                    .bind(e.hash.clone());
+            }
+            q.execute(self.conn()).await?;
+        }
+        if let Some(last) = entries.last() {
+            sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1")
+                .bind(&last.hash)
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(())
     }
 
     /// Appends an entry and moves the chain's head to its hash.

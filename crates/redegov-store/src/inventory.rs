@@ -2,7 +2,7 @@
 //! filter here is one the app layer asked for (including the scope filters
 //! that keep an agency or an operator inside its own data).
 
-use crate::query::{Filter, Value};
+use crate::query::{Filter, MAX_ROWS_PER_INSERT, Value, push_placeholders};
 use crate::{Page, StoreError, Tx, code, date, opt_date, opt_time};
 use redegov_domain::document::Cnpj;
 use redegov_domain::ids::*;
@@ -691,24 +691,47 @@ impl Tx {
         .bind(join_targets(&a.probe_targets))
         .fetch_one(self.conn())
         .await?;
-        Ok(Access {
-            id: AccessId(id(&row)?),
-            site_id: a.site_id,
-            lot_id: a.lot_id,
-            profile: a.profile,
-            service: a.service.clone(),
-            bandwidth_mbps: a.bandwidth_mbps,
-            redundancy: a.redundancy,
-            technology: a.technology,
-            status: a.status,
-            requested_at: a.requested_at,
-            activated_at: a.activated_at,
-            suspended_at: None,
-            deactivated_at: None,
-            monthly_price: a.monthly_price,
-            price_overridden: a.price_overridden,
-            probe_targets: a.probe_targets.clone(),
-        })
+        Ok(new_access_row(AccessId(id(&row)?), a))
+    }
+
+    /// Inserts many accesses with multi-row `INSERT … RETURNING id`. Within one
+    /// statement both backends assign ids in row order, so the sorted ids map
+    /// back onto the input order.
+    pub async fn insert_accesses(&mut self, accesses: &[NewAccess]) -> Result<Vec<Access>, StoreError> {
+        const COLUMNS: usize = 13;
+        let mut out = Vec::with_capacity(accesses.len());
+        for chunk in accesses.chunks(MAX_ROWS_PER_INSERT) {
+            let mut sql = String::from(
+                "INSERT INTO accesses (site_id, lot_id, profile, service, bandwidth_mbps, redundancy, technology, \
+                 status, requested_at, activated_at, monthly_price_centavos, price_overridden, probe_targets) VALUES ",
+            );
+            push_placeholders(&mut sql, chunk.len(), COLUMNS);
+            sql.push_str(" RETURNING id");
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for a in chunk {
+                q = q
+                    .bind(a.site_id.0)
+                    .bind(a.lot_id.0)
+                    .bind(a.profile.as_str())
+                    .bind(a.service.clone())
+                    .bind(a.bandwidth_mbps)
+                    .bind(a.redundancy.as_str())
+                    .bind(a.technology.as_str())
+                    .bind(a.status.as_str())
+                    .bind(a.requested_at.timestamp())
+                    .bind(a.activated_at.map(|t| t.timestamp()))
+                    .bind(a.monthly_price.centavos())
+                    .bind(i64::from(a.price_overridden))
+                    .bind(join_targets(&a.probe_targets));
+            }
+            let mut ids = q.fetch_all(self.conn()).await?.iter().map(id).collect::<Result<Vec<_>, _>>()?;
+            ids.sort_unstable();
+            if ids.len() != chunk.len() {
+                return Err(StoreError::Corrupt(format!("{} ids for {} rows", ids.len(), chunk.len())));
+            }
+            out.extend(chunk.iter().zip(ids).map(|(a, id)| new_access_row(AccessId(id), a)));
+        }
+        Ok(out)
     }
 
     pub async fn update_access(&mut self, a: &Access) -> Result<(), StoreError> {
@@ -844,6 +867,28 @@ fn holder_columns(h: LotHolder) -> (Option<i64>, Option<i64>) {
     match h {
         LotHolder::Operator(o) => (Some(o.0), None),
         LotHolder::Consortium(c) => (None, Some(c.0)),
+    }
+}
+
+/// The stored form of a just-inserted access.
+fn new_access_row(id: AccessId, a: &NewAccess) -> Access {
+    Access {
+        id,
+        site_id: a.site_id,
+        lot_id: a.lot_id,
+        profile: a.profile,
+        service: a.service.clone(),
+        bandwidth_mbps: a.bandwidth_mbps,
+        redundancy: a.redundancy,
+        technology: a.technology,
+        status: a.status,
+        requested_at: a.requested_at,
+        activated_at: a.activated_at,
+        suspended_at: None,
+        deactivated_at: None,
+        monthly_price: a.monthly_price,
+        price_overridden: a.price_overridden,
+        probe_targets: a.probe_targets.clone(),
     }
 }
 

@@ -409,7 +409,16 @@ async fn import_is_all_or_nothing(db: TestDb) {
     assert_eq!(report.rows, 2);
     assert_eq!(done.load(std::sync::atomic::Ordering::Relaxed), 2, "progress reached the end");
     let listed = app.list_accesses(&sys, InventoryFilter::default(), Page::default()).await.expect("l");
-    assert_eq!(listed.items[1].access.monthly_price, Money::from_centavos(123_456));
+    let second = &listed.items[1].access;
+    assert_eq!(second.monthly_price, Money::from_centavos(123_456));
+    // Bulk inserts map ids back to their rows: the audit entry of the second
+    // row's id holds the second row.
+    let filter =
+        AuditFilter { entity: Some("access".into()), entity_id: Some(second.id.0), ..Default::default() };
+    let audited = app.list_audit(&sys, &filter, Page::default()).await.expect("audit");
+    let after = audited.items[0].entry.after_json.as_deref().expect("after image");
+    assert!(after.contains("\"monthly_price\":123456") && after.contains("10.1.0.3"), "{after}");
+    assert_eq!(app.verify_audit_chain(&sys).await.expect("verify").first_broken, None);
 
     let header_only = "name,acronym\n";
     let err =

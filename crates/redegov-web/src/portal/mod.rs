@@ -236,7 +236,7 @@ impl Chrome {
 
 /// Roles that read the audit log (the app checks it again on every read).
 fn reads_audit(role: Role) -> bool {
-    matches!(role, Role::Admin | Role::Auditor)
+    redegov_app::authz::may_read_audit(role)
 }
 
 /// Whether the user's role may create this kind of record: decides which
