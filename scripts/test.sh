@@ -13,4 +13,4 @@ echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== cargo test (TEST_DATABASE_URL=${TEST_DATABASE_URL:-<unset: PostgreSQL tests skipped>})"
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast

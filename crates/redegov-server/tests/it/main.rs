@@ -39,8 +39,10 @@ async fn cli_round_trip(db: TestDb) {
     let url = db.url.clone();
     let out = redegov(&url, &["migrate"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // Both backends run this body at once: files of their own.
     let dir = std::env::temp_dir();
-    let good = dir.join(format!("redegov-agencies-{}.csv", std::process::id()));
+    let tag = format!("{}-{:?}", std::process::id(), db.backend);
+    let good = dir.join(format!("redegov-agencies-{tag}.csv"));
     std::fs::write(
         &good,
         "name;acronym;cnpj;kind\nSecretaria de Fazenda;SEF;11.222.333/0001-81;compulsory\n",
@@ -49,7 +51,7 @@ async fn cli_round_trip(db: TestDb) {
     let out = redegov(&url, &["import", "agencies", good.to_str().expect("path")]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("1 linha(s) importada(s)"), "{}", text(&out.stdout));
-    let bad = dir.join(format!("redegov-agencies-bad-{}.csv", std::process::id()));
+    let bad = dir.join(format!("redegov-agencies-bad-{tag}.csv"));
     std::fs::write(
         &bad,
         "name;acronym;cnpj;kind\nA;A;11.222.333/0001-82;compulsory\nB;B;11.444.777/0001-61;nenhum\n",
