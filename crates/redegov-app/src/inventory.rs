@@ -3,10 +3,13 @@
 //! accesses — each authorised, scoped, transactional and audited.
 //!
 //! Changes take a `merge` closure that turns the current value into the new
-//! validated input, so a PATCH reads and writes in the same transaction.
+//! validated input, so a PATCH reads and writes in the same transaction. The
+//! sequence itself (authorise, validate, write, audit, commit) is written once
+//! in `crate::records`; each kind below states only what differs.
 
 use crate::audit::{Action, record};
 use crate::authz::{Resource, require_write, scoped};
+use crate::records::Record;
 use crate::{App, AppError, AppResult};
 use redegov_domain::error::{FieldError, Rule, Valid};
 use redegov_domain::ids::*;
@@ -132,24 +135,252 @@ pub(crate) async fn insert_access_in(
     Ok(access)
 }
 
+macro_rules! record_kind {
+    ($t:ty, $id:ty, $new:ty, $entity:literal, $resource:expr, unique: $unique:expr,
+     load: $load:ident, insert: $insert:ident, save: $save:ident, remove: $remove:ident) => {
+        type Id = $id;
+        type New = $new;
+        const ENTITY: &'static str = $entity;
+        const RESOURCE: Resource = $resource;
+        const UNIQUE: &'static [&'static str] = $unique;
+
+        fn raw_id(id: $id) -> i64 {
+            id.0
+        }
+
+        fn key(&self) -> i64 {
+            self.id.0
+        }
+
+        async fn load(tx: &mut Tx, id: $id) -> Result<Self, StoreError> {
+            tx.$load(id).await
+        }
+
+        async fn insert(tx: &mut Tx, new: &$new) -> Result<Self, StoreError> {
+            tx.$insert(new).await
+        }
+
+        async fn save(&self, tx: &mut Tx) -> Result<(), StoreError> {
+            tx.$save(self).await
+        }
+
+        async fn remove(tx: &mut Tx, id: $id) -> Result<(), StoreError> {
+            tx.$remove(id).await
+        }
+    };
+}
+
+impl Record for Operator {
+    record_kind!(Operator, OperatorId, NewOperator, "operator", Resource::Operator, unique: &["cnpj"],
+        load: operator, insert: insert_operator, save: update_operator, remove: delete_operator);
+
+    fn replaced(id: OperatorId, new: NewOperator) -> Self {
+        Operator { id, name: new.name, cnpj: new.cnpj }
+    }
+
+    async fn check_visible(&self, _tx: &mut Tx, actor: &Actor) -> AppResult<()> {
+        ensure_sees_operator(actor, self.id)
+    }
+}
+
+impl Record for Consortium {
+    record_kind!(Consortium, ConsortiumId, NewConsortium, "consortium", Resource::Consortium, unique: &["name"],
+        load: consortium, insert: insert_consortium, save: update_consortium, remove: delete_consortium);
+
+    fn replaced(id: ConsortiumId, new: NewConsortium) -> Self {
+        Consortium { id, name: new.name, members: new.members }
+    }
+
+    async fn check_visible(&self, _tx: &mut Tx, actor: &Actor) -> AppResult<()> {
+        ensure_sees_consortium(actor, self)
+    }
+
+    async fn check_new(tx: &mut Tx, _actor: &Actor, new: &NewConsortium) -> AppResult<()> {
+        check_members(tx, &new.members).await
+    }
+}
+
+impl Record for Contract {
+    record_kind!(Contract, ContractId, NewContract, "contract", Resource::Contract, unique: &["number"],
+        load: contract, insert: insert_contract, save: update_contract, remove: delete_contract);
+
+    fn replaced(id: ContractId, new: NewContract) -> Self {
+        Contract {
+            id,
+            number: new.number,
+            starts_on: new.starts_on,
+            ends_on: new.ends_on,
+            ceiling: new.ceiling,
+        }
+    }
+
+    async fn check_visible(&self, tx: &mut Tx, actor: &Actor) -> AppResult<()> {
+        ensure_sees(tx, actor, OperatorScoped::Contract, self.id.0, None).await
+    }
+}
+
+impl Record for Lot {
+    record_kind!(Lot, LotId, NewLot, "lot", Resource::Lot, unique: &["code"],
+        load: lot, insert: insert_lot, save: update_lot, remove: delete_lot);
+
+    fn replaced(id: LotId, new: NewLot) -> Self {
+        Lot {
+            id,
+            contract_id: new.contract_id,
+            code: new.code,
+            holder: new.holder,
+            profile: new.profile,
+            region: new.region,
+            description: new.description,
+            starts_on: new.starts_on,
+            ends_on: new.ends_on,
+        }
+    }
+
+    async fn check_visible(&self, tx: &mut Tx, actor: &Actor) -> AppResult<()> {
+        ensure_sees(tx, actor, OperatorScoped::Lot, self.id.0, None).await
+    }
+
+    async fn check_new(tx: &mut Tx, _actor: &Actor, new: &NewLot) -> AppResult<()> {
+        reference(tx.contract(new.contract_id).await, "contract_id").await?;
+        check_holder(tx, new.holder).await
+    }
+}
+
+impl Record for Price {
+    record_kind!(Price, PriceId, NewPrice, "price", Resource::Price, unique: &[],
+        load: price, insert: insert_price, save: update_price, remove: delete_price);
+
+    fn replaced(id: PriceId, new: NewPrice) -> Self {
+        Price {
+            id,
+            lot_id: new.lot_id,
+            service: new.service,
+            bandwidth_mbps: new.bandwidth_mbps,
+            area: new.area,
+            monthly_price: new.monthly_price,
+            effective_from: new.effective_from,
+            effective_to: new.effective_to,
+        }
+    }
+
+    /// A price is seen by whoever sees its lot.
+    async fn check_visible(&self, tx: &mut Tx, actor: &Actor) -> AppResult<()> {
+        ensure_sees(tx, actor, OperatorScoped::Lot, self.lot_id.0, None).await
+    }
+
+    async fn check_new(tx: &mut Tx, actor: &Actor, new: &NewPrice) -> AppResult<()> {
+        tx.lot(new.lot_id).await.map_err(AppError::not_found("lot"))?;
+        ensure_sees(tx, actor, OperatorScoped::Lot, new.lot_id.0, None).await
+    }
+}
+
+impl Record for Agency {
+    record_kind!(Agency, AgencyId, NewAgency, "agency", Resource::Agency, unique: &["cnpj", "acronym"],
+        load: agency, insert: insert_agency, save: update_agency, remove: delete_agency);
+
+    fn replaced(id: AgencyId, new: NewAgency) -> Self {
+        Agency { id, name: new.name, acronym: new.acronym, cnpj: new.cnpj, kind: new.kind }
+    }
+
+    async fn check_visible(&self, tx: &mut Tx, actor: &Actor) -> AppResult<()> {
+        ensure_sees(tx, actor, OperatorScoped::Agency, self.id.0, Some(self.id)).await
+    }
+}
+
+impl Record for Site {
+    record_kind!(Site, SiteId, NewSite, "site", Resource::Site, unique: &[],
+        load: site, insert: insert_site, save: update_site, remove: delete_site);
+
+    fn replaced(id: SiteId, new: NewSite) -> Self {
+        Site {
+            id,
+            agency_id: new.agency_id,
+            name: new.name,
+            address: new.address,
+            municipality_ibge: new.municipality_ibge,
+            municipality_name: new.municipality_name,
+            area: new.area,
+            zone: new.zone,
+            contact_name: new.contact_name,
+            contact_phone: new.contact_phone,
+            contact_email: new.contact_email,
+        }
+    }
+
+    async fn check_visible(&self, tx: &mut Tx, actor: &Actor) -> AppResult<()> {
+        ensure_sees(tx, actor, OperatorScoped::Site, self.id.0, Some(self.agency_id)).await
+    }
+
+    /// A scoped actor may put a site only in its own agency.
+    async fn check_new(tx: &mut Tx, actor: &Actor, new: &NewSite) -> AppResult<()> {
+        if let Scope::Agency(own) = actor.scope
+            && own != new.agency_id
+        {
+            return Err(FieldError::new("agency_id", Rule::UnknownReference).into());
+        }
+        reference(tx.agency(new.agency_id).await, "agency_id").await.map(|_| ())
+    }
+}
+
+/// The public use cases of a record kind: thin names over the generic ones.
+macro_rules! record_use_cases {
+    ($t:ty, $id:ty, $new:ty, $create:ident, $get:ident, $update:ident, $delete:ident) => {
+        pub async fn $create(&self, actor: &Actor, new: $new) -> AppResult<$t> {
+            self.create_record(actor, new).await
+        }
+
+        pub async fn $get(&self, actor: &Actor, id: $id) -> AppResult<$t> {
+            self.get_record(actor, id).await
+        }
+
+        pub async fn $update(
+            &self,
+            actor: &Actor,
+            id: $id,
+            merge: impl FnOnce(&$t) -> Valid<$new>,
+        ) -> AppResult<$t> {
+            self.update_record(actor, id, merge).await
+        }
+
+        pub async fn $delete(&self, actor: &Actor, id: $id) -> AppResult<()> {
+            self.delete_record::<$t>(actor, id).await
+        }
+    };
+}
+
 impl App {
-    // ----- operators -----
-
-    pub async fn create_operator(&self, actor: &Actor, new: NewOperator) -> AppResult<Operator> {
-        require_write(actor, Resource::Operator)?;
-        let mut tx = self.store().write().await?;
-        let op = tx.insert_operator(&new).await.map_err(AppError::unique(&["cnpj"]))?;
-        record(&mut tx, actor, self.now(), Action::Create, "operator", Some(op.id.0), None::<&()>, Some(&op))
-            .await?;
-        tx.commit().await?;
-        Ok(op)
-    }
-
-    pub async fn get_operator(&self, actor: &Actor, id: OperatorId) -> AppResult<Operator> {
-        ensure_sees_operator(actor, id)?;
-        let mut tx = self.store().read().await?;
-        tx.operator(id).await.map_err(AppError::not_found("operator"))
-    }
+    record_use_cases!(
+        Operator,
+        OperatorId,
+        NewOperator,
+        create_operator,
+        get_operator,
+        update_operator,
+        delete_operator
+    );
+    record_use_cases!(
+        Consortium,
+        ConsortiumId,
+        NewConsortium,
+        create_consortium,
+        get_consortium,
+        update_consortium,
+        delete_consortium
+    );
+    record_use_cases!(
+        Contract,
+        ContractId,
+        NewContract,
+        create_contract,
+        get_contract,
+        update_contract,
+        delete_contract
+    );
+    record_use_cases!(Lot, LotId, NewLot, create_lot, get_lot, update_lot, delete_lot);
+    record_use_cases!(Price, PriceId, NewPrice, create_price, get_price, update_price, delete_price);
+    record_use_cases!(Agency, AgencyId, NewAgency, create_agency, get_agency, update_agency, delete_agency);
+    record_use_cases!(Site, SiteId, NewSite, create_site, get_site, update_site, delete_site);
 
     pub async fn list_operators(
         &self,
@@ -159,75 +390,6 @@ impl App {
     ) -> AppResult<Listed<Operator>> {
         let mut tx = self.store().read().await?;
         Ok(tx.list_operators(&scoped(actor, f), page).await?)
-    }
-
-    pub async fn update_operator(
-        &self,
-        actor: &Actor,
-        id: OperatorId,
-        merge: impl FnOnce(&Operator) -> Valid<NewOperator>,
-    ) -> AppResult<Operator> {
-        ensure_sees_operator(actor, id)?;
-        let mut tx = self.store().write().await?;
-        let before = tx.operator(id).await.map_err(AppError::not_found("operator"))?;
-        require_write(actor, Resource::Operator)?;
-        let new = merge(&before)?;
-        let after = Operator { id, name: new.name, cnpj: new.cnpj };
-        tx.update_operator(&after).await.map_err(AppError::unique(&["cnpj"]))?;
-        record(
-            &mut tx,
-            actor,
-            self.now(),
-            Action::Update,
-            "operator",
-            Some(id.0),
-            Some(&before),
-            Some(&after),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
-    }
-
-    pub async fn delete_operator(&self, actor: &Actor, id: OperatorId) -> AppResult<()> {
-        ensure_sees_operator(actor, id)?;
-        let mut tx = self.store().write().await?;
-        let before = tx.operator(id).await.map_err(AppError::not_found("operator"))?;
-        require_write(actor, Resource::Operator)?;
-        tx.delete_operator(id).await?;
-        record(
-            &mut tx,
-            actor,
-            self.now(),
-            Action::Delete,
-            "operator",
-            Some(id.0),
-            Some(&before),
-            None::<&()>,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    // ----- consortia -----
-
-    pub async fn create_consortium(&self, actor: &Actor, new: NewConsortium) -> AppResult<Consortium> {
-        require_write(actor, Resource::Consortium)?;
-        let mut tx = self.store().write().await?;
-        check_members(&mut tx, &new.members).await?;
-        let c = tx.insert_consortium(&new).await.map_err(AppError::unique(&["name"]))?;
-        record(&mut tx, actor, self.now(), Action::Create, "consortium", Some(c.id.0), None::<&()>, Some(&c))
-            .await?;
-        tx.commit().await?;
-        Ok(c)
-    }
-
-    pub async fn get_consortium(&self, actor: &Actor, id: ConsortiumId) -> AppResult<Consortium> {
-        let mut tx = self.store().read().await?;
-        let c = tx.consortium(id).await.map_err(AppError::not_found("consortium"))?;
-        ensure_sees_consortium(actor, &c)?;
-        Ok(c)
     }
 
     pub async fn list_consortia(
@@ -240,75 +402,6 @@ impl App {
         Ok(tx.list_consortia(&scoped(actor, f), page).await?)
     }
 
-    pub async fn update_consortium(
-        &self,
-        actor: &Actor,
-        id: ConsortiumId,
-        merge: impl FnOnce(&Consortium) -> Valid<NewConsortium>,
-    ) -> AppResult<Consortium> {
-        let mut tx = self.store().write().await?;
-        let before = tx.consortium(id).await.map_err(AppError::not_found("consortium"))?;
-        ensure_sees_consortium(actor, &before)?;
-        require_write(actor, Resource::Consortium)?;
-        let new = merge(&before)?;
-        check_members(&mut tx, &new.members).await?;
-        let after = Consortium { id, name: new.name, members: new.members };
-        tx.update_consortium(&after).await.map_err(AppError::unique(&["name"]))?;
-        record(
-            &mut tx,
-            actor,
-            self.now(),
-            Action::Update,
-            "consortium",
-            Some(id.0),
-            Some(&before),
-            Some(&after),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
-    }
-
-    pub async fn delete_consortium(&self, actor: &Actor, id: ConsortiumId) -> AppResult<()> {
-        let mut tx = self.store().write().await?;
-        let before = tx.consortium(id).await.map_err(AppError::not_found("consortium"))?;
-        ensure_sees_consortium(actor, &before)?;
-        require_write(actor, Resource::Consortium)?;
-        tx.delete_consortium(id).await?;
-        record(
-            &mut tx,
-            actor,
-            self.now(),
-            Action::Delete,
-            "consortium",
-            Some(id.0),
-            Some(&before),
-            None::<&()>,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    // ----- contracts -----
-
-    pub async fn create_contract(&self, actor: &Actor, new: NewContract) -> AppResult<Contract> {
-        require_write(actor, Resource::Contract)?;
-        let mut tx = self.store().write().await?;
-        let c = tx.insert_contract(&new).await.map_err(AppError::unique(&["number"]))?;
-        record(&mut tx, actor, self.now(), Action::Create, "contract", Some(c.id.0), None::<&()>, Some(&c))
-            .await?;
-        tx.commit().await?;
-        Ok(c)
-    }
-
-    pub async fn get_contract(&self, actor: &Actor, id: ContractId) -> AppResult<Contract> {
-        let mut tx = self.store().read().await?;
-        let c = tx.contract(id).await.map_err(AppError::not_found("contract"))?;
-        ensure_sees(&mut tx, actor, OperatorScoped::Contract, id.0, None).await?;
-        Ok(c)
-    }
-
     pub async fn list_contracts(
         &self,
         actor: &Actor,
@@ -319,206 +412,17 @@ impl App {
         Ok(tx.list_contracts(&scoped(actor, f), page).await?)
     }
 
-    pub async fn update_contract(
-        &self,
-        actor: &Actor,
-        id: ContractId,
-        merge: impl FnOnce(&Contract) -> Valid<NewContract>,
-    ) -> AppResult<Contract> {
-        let mut tx = self.store().write().await?;
-        let before = tx.contract(id).await.map_err(AppError::not_found("contract"))?;
-        ensure_sees(&mut tx, actor, OperatorScoped::Contract, id.0, None).await?;
-        require_write(actor, Resource::Contract)?;
-        let new = merge(&before)?;
-        let after = Contract {
-            id,
-            number: new.number,
-            starts_on: new.starts_on,
-            ends_on: new.ends_on,
-            ceiling: new.ceiling,
-        };
-        tx.update_contract(&after).await.map_err(AppError::unique(&["number"]))?;
-        record(
-            &mut tx,
-            actor,
-            self.now(),
-            Action::Update,
-            "contract",
-            Some(id.0),
-            Some(&before),
-            Some(&after),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
-    }
-
-    pub async fn delete_contract(&self, actor: &Actor, id: ContractId) -> AppResult<()> {
-        let mut tx = self.store().write().await?;
-        let before = tx.contract(id).await.map_err(AppError::not_found("contract"))?;
-        ensure_sees(&mut tx, actor, OperatorScoped::Contract, id.0, None).await?;
-        require_write(actor, Resource::Contract)?;
-        tx.delete_contract(id).await?;
-        record(
-            &mut tx,
-            actor,
-            self.now(),
-            Action::Delete,
-            "contract",
-            Some(id.0),
-            Some(&before),
-            None::<&()>,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    // ----- lots and prices -----
-
-    pub async fn create_lot(&self, actor: &Actor, new: NewLot) -> AppResult<Lot> {
-        require_write(actor, Resource::Lot)?;
-        let mut tx = self.store().write().await?;
-        reference(tx.contract(new.contract_id).await, "contract_id").await?;
-        check_holder(&mut tx, new.holder).await?;
-        let lot = tx.insert_lot(&new).await.map_err(AppError::unique(&["code"]))?;
-        record(&mut tx, actor, self.now(), Action::Create, "lot", Some(lot.id.0), None::<&()>, Some(&lot))
-            .await?;
-        tx.commit().await?;
-        Ok(lot)
-    }
-
-    pub async fn get_lot(&self, actor: &Actor, id: LotId) -> AppResult<Lot> {
-        let mut tx = self.store().read().await?;
-        let lot = tx.lot(id).await.map_err(AppError::not_found("lot"))?;
-        ensure_sees(&mut tx, actor, OperatorScoped::Lot, id.0, None).await?;
-        Ok(lot)
-    }
-
     pub async fn list_lots(&self, actor: &Actor, f: InventoryFilter, page: Page) -> AppResult<Listed<Lot>> {
         let mut tx = self.store().read().await?;
         Ok(tx.list_lots(&scoped(actor, f), page).await?)
     }
 
-    pub async fn update_lot(
-        &self,
-        actor: &Actor,
-        id: LotId,
-        merge: impl FnOnce(&Lot) -> Valid<NewLot>,
-    ) -> AppResult<Lot> {
-        let mut tx = self.store().write().await?;
-        let before = tx.lot(id).await.map_err(AppError::not_found("lot"))?;
-        ensure_sees(&mut tx, actor, OperatorScoped::Lot, id.0, None).await?;
-        require_write(actor, Resource::Lot)?;
-        let new = merge(&before)?;
-        reference(tx.contract(new.contract_id).await, "contract_id").await?;
-        check_holder(&mut tx, new.holder).await?;
-        let after = Lot {
-            id,
-            contract_id: new.contract_id,
-            code: new.code,
-            holder: new.holder,
-            profile: new.profile,
-            region: new.region,
-            description: new.description,
-            starts_on: new.starts_on,
-            ends_on: new.ends_on,
-        };
-        tx.update_lot(&after).await.map_err(AppError::unique(&["code"]))?;
-        record(&mut tx, actor, self.now(), Action::Update, "lot", Some(id.0), Some(&before), Some(&after))
-            .await?;
-        tx.commit().await?;
-        Ok(after)
-    }
-
-    pub async fn delete_lot(&self, actor: &Actor, id: LotId) -> AppResult<()> {
-        let mut tx = self.store().write().await?;
-        let before = tx.lot(id).await.map_err(AppError::not_found("lot"))?;
-        ensure_sees(&mut tx, actor, OperatorScoped::Lot, id.0, None).await?;
-        require_write(actor, Resource::Lot)?;
-        tx.delete_lot(id).await?;
-        record(&mut tx, actor, self.now(), Action::Delete, "lot", Some(id.0), Some(&before), None::<&()>)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
+    /// A lot's price table (visible to whoever sees the lot).
     pub async fn list_prices(&self, actor: &Actor, lot: LotId) -> AppResult<Vec<Price>> {
         let mut tx = self.store().read().await?;
         tx.lot(lot).await.map_err(AppError::not_found("lot"))?;
         ensure_sees(&mut tx, actor, OperatorScoped::Lot, lot.0, None).await?;
         Ok(tx.prices_of_lot(lot).await?)
-    }
-
-    pub async fn create_price(&self, actor: &Actor, new: NewPrice) -> AppResult<Price> {
-        let mut tx = self.store().write().await?;
-        tx.lot(new.lot_id).await.map_err(AppError::not_found("lot"))?;
-        ensure_sees(&mut tx, actor, OperatorScoped::Lot, new.lot_id.0, None).await?;
-        require_write(actor, Resource::Price)?;
-        let p = tx.insert_price(&new).await?;
-        record(&mut tx, actor, self.now(), Action::Create, "price", Some(p.id.0), None::<&()>, Some(&p))
-            .await?;
-        tx.commit().await?;
-        Ok(p)
-    }
-
-    pub async fn update_price(
-        &self,
-        actor: &Actor,
-        id: PriceId,
-        merge: impl FnOnce(&Price) -> Valid<NewPrice>,
-    ) -> AppResult<Price> {
-        let mut tx = self.store().write().await?;
-        let before = tx.price(id).await.map_err(AppError::not_found("price"))?;
-        ensure_sees(&mut tx, actor, OperatorScoped::Lot, before.lot_id.0, None).await?;
-        require_write(actor, Resource::Price)?;
-        let new = merge(&before)?;
-        let after = Price {
-            id,
-            lot_id: before.lot_id,
-            service: new.service,
-            bandwidth_mbps: new.bandwidth_mbps,
-            area: new.area,
-            monthly_price: new.monthly_price,
-            effective_from: new.effective_from,
-            effective_to: new.effective_to,
-        };
-        tx.update_price(&after).await?;
-        record(&mut tx, actor, self.now(), Action::Update, "price", Some(id.0), Some(&before), Some(&after))
-            .await?;
-        tx.commit().await?;
-        Ok(after)
-    }
-
-    pub async fn delete_price(&self, actor: &Actor, id: PriceId) -> AppResult<()> {
-        let mut tx = self.store().write().await?;
-        let before = tx.price(id).await.map_err(AppError::not_found("price"))?;
-        ensure_sees(&mut tx, actor, OperatorScoped::Lot, before.lot_id.0, None).await?;
-        require_write(actor, Resource::Price)?;
-        tx.delete_price(id).await?;
-        record(&mut tx, actor, self.now(), Action::Delete, "price", Some(id.0), Some(&before), None::<&()>)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    // ----- agencies -----
-
-    pub async fn create_agency(&self, actor: &Actor, new: NewAgency) -> AppResult<Agency> {
-        require_write(actor, Resource::Agency)?;
-        let mut tx = self.store().write().await?;
-        let a = tx.insert_agency(&new).await.map_err(AppError::unique(&["cnpj", "acronym"]))?;
-        record(&mut tx, actor, self.now(), Action::Create, "agency", Some(a.id.0), None::<&()>, Some(&a))
-            .await?;
-        tx.commit().await?;
-        Ok(a)
-    }
-
-    pub async fn get_agency(&self, actor: &Actor, id: AgencyId) -> AppResult<Agency> {
-        let mut tx = self.store().read().await?;
-        let a = tx.agency(id).await.map_err(AppError::not_found("agency"))?;
-        ensure_sees(&mut tx, actor, OperatorScoped::Agency, id.0, Some(id)).await?;
-        Ok(a)
     }
 
     pub async fn list_agencies(
@@ -531,116 +435,9 @@ impl App {
         Ok(tx.list_agencies(&scoped(actor, f), page).await?)
     }
 
-    pub async fn update_agency(
-        &self,
-        actor: &Actor,
-        id: AgencyId,
-        merge: impl FnOnce(&Agency) -> Valid<NewAgency>,
-    ) -> AppResult<Agency> {
-        let mut tx = self.store().write().await?;
-        let before = tx.agency(id).await.map_err(AppError::not_found("agency"))?;
-        ensure_sees(&mut tx, actor, OperatorScoped::Agency, id.0, Some(id)).await?;
-        require_write(actor, Resource::Agency)?;
-        let new = merge(&before)?;
-        let after = Agency { id, name: new.name, acronym: new.acronym, cnpj: new.cnpj, kind: new.kind };
-        tx.update_agency(&after).await.map_err(AppError::unique(&["cnpj", "acronym"]))?;
-        record(&mut tx, actor, self.now(), Action::Update, "agency", Some(id.0), Some(&before), Some(&after))
-            .await?;
-        tx.commit().await?;
-        Ok(after)
-    }
-
-    pub async fn delete_agency(&self, actor: &Actor, id: AgencyId) -> AppResult<()> {
-        let mut tx = self.store().write().await?;
-        let before = tx.agency(id).await.map_err(AppError::not_found("agency"))?;
-        ensure_sees(&mut tx, actor, OperatorScoped::Agency, id.0, Some(id)).await?;
-        require_write(actor, Resource::Agency)?;
-        tx.delete_agency(id).await?;
-        record(&mut tx, actor, self.now(), Action::Delete, "agency", Some(id.0), Some(&before), None::<&()>)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    // ----- sites -----
-
-    /// The agency a scoped actor may put a site in: its own, and no other.
-    fn check_site_agency(actor: &Actor, agency: AgencyId) -> AppResult<()> {
-        match actor.scope {
-            Scope::Agency(own) if own != agency => {
-                Err(FieldError::new("agency_id", Rule::UnknownReference).into())
-            }
-            _ => Ok(()),
-        }
-    }
-
-    pub async fn create_site(&self, actor: &Actor, new: NewSite) -> AppResult<Site> {
-        require_write(actor, Resource::Site)?;
-        Self::check_site_agency(actor, new.agency_id)?;
-        let mut tx = self.store().write().await?;
-        reference(tx.agency(new.agency_id).await, "agency_id").await?;
-        let s = tx.insert_site(&new).await?;
-        record(&mut tx, actor, self.now(), Action::Create, "site", Some(s.id.0), None::<&()>, Some(&s))
-            .await?;
-        tx.commit().await?;
-        Ok(s)
-    }
-
-    pub async fn get_site(&self, actor: &Actor, id: SiteId) -> AppResult<Site> {
-        let mut tx = self.store().read().await?;
-        let s = tx.site(id).await.map_err(AppError::not_found("site"))?;
-        ensure_sees(&mut tx, actor, OperatorScoped::Site, id.0, Some(s.agency_id)).await?;
-        Ok(s)
-    }
-
     pub async fn list_sites(&self, actor: &Actor, f: InventoryFilter, page: Page) -> AppResult<Listed<Site>> {
         let mut tx = self.store().read().await?;
         Ok(tx.list_sites(&scoped(actor, f), page).await?)
-    }
-
-    pub async fn update_site(
-        &self,
-        actor: &Actor,
-        id: SiteId,
-        merge: impl FnOnce(&Site) -> Valid<NewSite>,
-    ) -> AppResult<Site> {
-        let mut tx = self.store().write().await?;
-        let before = tx.site(id).await.map_err(AppError::not_found("site"))?;
-        ensure_sees(&mut tx, actor, OperatorScoped::Site, id.0, Some(before.agency_id)).await?;
-        require_write(actor, Resource::Site)?;
-        let new = merge(&before)?;
-        Self::check_site_agency(actor, new.agency_id)?;
-        reference(tx.agency(new.agency_id).await, "agency_id").await?;
-        let after = Site {
-            id,
-            agency_id: new.agency_id,
-            name: new.name,
-            address: new.address,
-            municipality_ibge: new.municipality_ibge,
-            municipality_name: new.municipality_name,
-            area: new.area,
-            zone: new.zone,
-            contact_name: new.contact_name,
-            contact_phone: new.contact_phone,
-            contact_email: new.contact_email,
-        };
-        tx.update_site(&after).await?;
-        record(&mut tx, actor, self.now(), Action::Update, "site", Some(id.0), Some(&before), Some(&after))
-            .await?;
-        tx.commit().await?;
-        Ok(after)
-    }
-
-    pub async fn delete_site(&self, actor: &Actor, id: SiteId) -> AppResult<()> {
-        let mut tx = self.store().write().await?;
-        let before = tx.site(id).await.map_err(AppError::not_found("site"))?;
-        ensure_sees(&mut tx, actor, OperatorScoped::Site, id.0, Some(before.agency_id)).await?;
-        require_write(actor, Resource::Site)?;
-        tx.delete_site(id).await?;
-        record(&mut tx, actor, self.now(), Action::Delete, "site", Some(id.0), Some(&before), None::<&()>)
-            .await?;
-        tx.commit().await?;
-        Ok(())
     }
 
     // ----- accesses -----

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod import;
 pub mod inventory;
+mod records;
 
 use redegov_domain::time::Timestamp;
 use redegov_store::Store;
