@@ -93,6 +93,57 @@ pub fn scoped(actor: &Actor, mut filter: InventoryFilter) -> InventoryFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use redegov_domain::ids::{AgencyId, OperatorId, UserId};
+
+    fn scope_strategy() -> impl Strategy<Value = Scope> {
+        prop_oneof![
+            Just(Scope::All),
+            (1i64..5).prop_map(|a| Scope::Agency(AgencyId(a))),
+            (1i64..5).prop_map(|o| Scope::Operator(OperatorId(o))),
+        ]
+    }
+
+    proptest! {
+        /// Whatever a caller asks for, a scoped actor's filter stays inside
+        /// its scope, and what it asked for is kept (never widened).
+        #[test]
+        fn scoping_never_widens(
+            scope in scope_strategy(),
+            agency in proptest::option::of(1i64..5),
+            operator in proptest::option::of(1i64..5),
+            lot in proptest::option::of(1i64..5),
+        ) {
+            let role = match scope {
+                Scope::All => Role::NetworkManager,
+                Scope::Agency(_) => Role::AgencyManager,
+                Scope::Operator(_) => Role::Operator,
+            };
+            let actor = Actor { user_id: UserId(1), login: "x".into(), role, scope };
+            let asked = InventoryFilter {
+                agency_id: agency.map(AgencyId),
+                operator_id: operator.map(OperatorId),
+                lot_id: lot.map(redegov_domain::ids::LotId),
+                ..Default::default()
+            };
+            let got = scoped(&actor, asked.clone());
+            prop_assert_eq!(got.lot_id, asked.lot_id);
+            match scope {
+                Scope::All => prop_assert_eq!(&got, &asked),
+                Scope::Agency(own) => {
+                    let a = got.agency_id.expect("always bound");
+                    prop_assert!(a == own || a.0 < 0, "another agency is never reachable");
+                    if asked.agency_id.is_none_or(|x| x == own) { prop_assert_eq!(a, own); }
+                    prop_assert_eq!(got.operator_id, asked.operator_id);
+                }
+                Scope::Operator(own) => {
+                    let o = got.operator_id.expect("always bound");
+                    prop_assert!(o == own || o.0 < 0, "another operator is never reachable");
+                    prop_assert_eq!(got.agency_id, asked.agency_id);
+                }
+            }
+        }
+    }
 
     #[test]
     fn only_admin_and_contract_manager_change_prices() {

@@ -883,6 +883,39 @@ mod tests {
         assert!(a.transition(AccessStatus::Active, t("2026-02-02T00:00:00Z")).is_err());
     }
 
+    proptest::proptest! {
+        /// The resolved price is in force on the day and no other entry in
+        /// force for the same key started later.
+        #[test]
+        fn resolved_price_is_the_latest_in_force(
+            starts in proptest::collection::vec((0i64..3000, proptest::option::of(0i64..400)), 1..8),
+            day in 0i64..3600,
+        ) {
+            let base: NaiveDate = "2018-01-01".parse().expect("date");
+            let at = |d: i64| base + chrono::Duration::days(d);
+            let table: Vec<Price> = starts
+                .iter()
+                .enumerate()
+                .map(|(i, (from, len))| Price {
+                    id: PriceId(i as i64),
+                    effective_from: at(*from),
+                    effective_to: len.map(|l| at(from + l)),
+                    ..price(1000 + i as i64, "2018-01-01")
+                })
+                .collect();
+            let on = at(day);
+            let in_force = |p: &Price| p.effective_from <= on && p.effective_to.is_none_or(|e| on <= e);
+            match resolve_price(&table, "scm", 4, Area::Capital, on) {
+                Some(p) => {
+                    proptest::prop_assert!(in_force(p));
+                    proptest::prop_assert!(table.iter().filter(|q| in_force(q)).all(|q| q.effective_from <= p.effective_from));
+                }
+                None => proptest::prop_assert!(!table.iter().any(in_force)),
+            }
+            proptest::prop_assert!(resolve_price(&table, "SCM", 8, Area::Capital, on).is_none(), "other bandwidth");
+        }
+    }
+
     #[test]
     fn agency_and_operator_validation() {
         assert_eq!(NewOperator::new("Telemar", "11.222.333/0001-82").unwrap_err().rule, Rule::InvalidCnpj);

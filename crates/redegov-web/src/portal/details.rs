@@ -184,6 +184,9 @@ pub async fn access(
         Fact::text("Desativado em", when(a.deactivated_at)),
         Fact::text("Endereços monitorados", targets.join(", ")),
     ];
+    if may_create(&user, Resource::Access) {
+        page.actions.push(LinkButton::primary("Editar", format!("/acessos/{}/editar", a.id)));
+    }
     page.actions.push(LinkButton::secondary("Todos os acessos", "/acessos"));
     page.sections.extend(history(app, actor, "access", a.id.0).await?);
     Ok(render(&page))
@@ -215,6 +218,9 @@ pub async fn site(
         Fact::text("Telefone", &site.contact_phone),
         Fact::text("E-mail", &site.contact_email),
     ];
+    if may_create(&user, Resource::Site) {
+        page.actions.push(LinkButton::secondary("Editar", format!("/unidades/{}/editar", site.id)));
+    }
     if may_create(&user, Resource::Access) {
         page.actions.push(LinkButton::primary(
             "Novo acesso nesta unidade",
@@ -242,6 +248,9 @@ pub async fn agency(
         Fact::text("CNPJ", agency.cnpj.masked()),
         Fact::text("Tipo", agency.kind.label()),
     ];
+    if may_create(&user, Resource::Agency) {
+        page.actions.push(LinkButton::secondary("Editar", format!("/orgaos/{}/editar", agency.id)));
+    }
     if may_create(&user, Resource::Site) {
         page.actions
             .push(LinkButton::primary("Nova unidade", format!("/unidades/novo?agency_id={}", agency.id)));

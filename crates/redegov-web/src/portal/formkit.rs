@@ -1,7 +1,8 @@
-//! The building blocks of the create forms: a form is a list of fields
-//! rendered by one template (`form.html`), submitted values are read by
-//! name, and a refused submission comes back with the broken rule named in
-//! pt-BR next to its field. The forms themselves are in `forms.rs`.
+//! The building blocks of the create and edit forms: a form is a list of
+//! fields (optionally followed by titled groups of fields) rendered by one
+//! template (`form.html`), submitted values are read by name, and a refused
+//! submission comes back with the broken rule named in pt-BR next to its
+//! field. The create forms are in `forms.rs`, the edit forms in `edits.rs`.
 
 use super::view::Opt;
 use super::{Chrome, forbidden, may_create, render_status};
@@ -92,18 +93,27 @@ pub struct DataList {
     pub options: Vec<&'static str>,
 }
 
+/// A titled part of a form, shown after its main fields (an access's
+/// status change, say), submitted with them.
+pub struct FieldGroup {
+    pub legend: &'static str,
+    pub intro: String,
+    pub fields: Vec<Field>,
+}
+
 #[derive(Template)]
 #[template(path = "form.html")]
 pub struct FormPage {
     pub chrome: Chrome,
-    pub heading: &'static str,
-    pub intro: &'static str,
-    pub action: &'static str,
+    pub heading: String,
+    pub intro: String,
+    pub action: String,
     pub submit: &'static str,
-    pub cancel: &'static str,
+    pub cancel: String,
     pub csrf: String,
     pub error: Option<String>,
     pub fields: Vec<Field>,
+    pub groups: Vec<FieldGroup>,
     pub datalists: Vec<DataList>,
 }
 
@@ -111,7 +121,8 @@ impl FormPage {
     /// Marks the field a rule names and states the rule in pt-BR.
     pub fn with_error(mut self, e: &FieldError) -> FormPage {
         let name = form_field(&e.field);
-        let label = match self.fields.iter_mut().find(|f| f.name == name) {
+        let mut all = self.fields.iter_mut().chain(self.groups.iter_mut().flat_map(|g| g.fields.iter_mut()));
+        let label = match all.find(|f| f.name == name) {
             Some(field) => {
                 field.invalid = true;
                 field.label
@@ -184,7 +195,7 @@ pub fn refused(e: AppError, form: FormPage) -> Result<Response, PageError> {
     }
 }
 
-/// The new record's page.
+/// The new (or just changed) record's page, as a 303 "see other".
 pub fn created(href: String) -> Result<Response, PageError> {
     Ok(Redirect::to(&href).into_response())
 }

@@ -8,6 +8,8 @@
 use super::formkit::{
     DataList, Field, FormPage, Values, code_choices, created, preselect, refused, require, submitted,
 };
+// The edit forms (`edits.rs`) reuse the fields and parsers below, so a
+// field reads and validates the same way whether it creates or changes.
 use super::{Chrome, Section, fetch, render};
 use crate::WebState;
 use crate::auth::PortalUser;
@@ -35,32 +37,36 @@ const MUNICIPALITIES_LIST: &str = "municipios";
 fn agency_form(user: &PortalUser, values: &Values) -> FormPage {
     FormPage {
         chrome: Chrome::new(user, Section::Agencies, "Novo órgão"),
-        heading: "Novo órgão",
-        intro: "Um órgão, entidade ou prefeitura que usa a rede.",
-        action: "/orgaos/novo",
+        heading: "Novo órgão".into(),
+        intro: "Um órgão, entidade ou prefeitura que usa a rede.".into(),
+        action: "/orgaos/novo".into(),
         submit: "Cadastrar órgão",
-        cancel: "/orgaos",
+        cancel: "/orgaos".into(),
         csrf: user.session.csrf_token.clone(),
         error: None,
-        fields: vec![
-            Field::text("name", "Nome", values)
-                .required()
-                .placeholder("ex.: Secretaria de Estado de Fazenda"),
-            Field::text("acronym", "Sigla", values).required().placeholder("ex.: SEF"),
-            Field::text("cnpj", "CNPJ", values).required().placeholder("00.000.000/0000-00"),
-            Field::select(
-                "kind",
-                "Tipo de adesão",
-                values,
-                code_choices(AgencyKind::ALL, AgencyKind::as_str, AgencyKind::label),
-            )
-            .required(),
-        ],
+        fields: agency_fields(values),
+        groups: Vec::new(),
         datalists: Vec::new(),
     }
 }
 
-fn parse_agency(v: &Values) -> Valid<NewAgency> {
+/// An agency's own fields, to create or edit it.
+pub(super) fn agency_fields(values: &Values) -> Vec<Field> {
+    vec![
+        Field::text("name", "Nome", values).required().placeholder("ex.: Secretaria de Estado de Fazenda"),
+        Field::text("acronym", "Sigla", values).required().placeholder("ex.: SEF"),
+        Field::text("cnpj", "CNPJ", values).required().placeholder("00.000.000/0000-00"),
+        Field::select(
+            "kind",
+            "Tipo de adesão",
+            values,
+            code_choices(AgencyKind::ALL, AgencyKind::as_str, AgencyKind::label),
+        )
+        .required(),
+    ]
+}
+
+pub(super) fn parse_agency(v: &Values) -> Valid<NewAgency> {
     let kind = AgencyKind::parse("kind", v.get("kind"))?;
     NewAgency::new(v.get("name"), v.get("acronym"), v.get("cnpj"), kind)
 }
@@ -90,7 +96,7 @@ pub async fn create_agency(
 
 /// The IBGE code of a site's municipality: the code box when filled (any
 /// state), else the name picked from the list (accents and case ignored).
-fn municipality_code(name: &str, code: &str) -> Valid<u32> {
+pub(super) fn municipality_code(name: &str, code: &str) -> Valid<u32> {
     if !code.trim().is_empty() {
         return code.trim().parse().map_err(|_| {
             FieldError::new("municipality_ibge", Rule::Malformed("código IBGE de 7 dígitos, ex.: 3106200"))
@@ -135,44 +141,77 @@ async fn site_form(state: &WebState, user: &PortalUser, values: &Values) -> Resu
     };
     Ok(FormPage {
         chrome: Chrome::new(user, Section::Sites, "Nova unidade"),
-        heading: "Nova unidade",
-        intro: "Um endereço de instalação de um órgão, com a pessoa de contato no local.",
-        action: "/unidades/novo",
+        heading: "Nova unidade".into(),
+        intro: "Um endereço de instalação de um órgão, com a pessoa de contato no local.".into(),
+        action: "/unidades/novo".into(),
         submit: "Cadastrar unidade",
-        cancel: "/unidades",
+        cancel: "/unidades".into(),
         csrf: user.session.csrf_token.clone(),
         error: None,
-        fields: vec![
-            agency,
-            Field::text("name", "Nome da unidade", values)
-                .placeholder("ex.: Administração Fazendária de Uberaba"),
-            Field::text("address", "Endereço", values).required().placeholder("Rua, número, bairro"),
-            Field { list: MUNICIPALITIES_LIST, ..Field::text("municipality", "Município (MG)", values) }
-                .placeholder("comece a digitar, ex.: Uberaba")
-                .help("Municípios de Minas Gerais. Para outro estado, informe o código IBGE abaixo."),
-            Field {
-                placeholder: "ex.: 3170107",
-                ..Field::new("municipality_ibge", "Código IBGE", "text", values)
-            }
-            .help("Opcional; quando preenchido, vale no lugar do nome."),
-            Field::select(
-                "area",
-                "Área de preço",
-                values,
-                code_choices(Area::ALL, Area::as_str, Area::label),
-            )
-            .required(),
-            Field::select("zone", "Zona", values, code_choices(Zone::ALL, Zone::as_str, Zone::label))
-                .required(),
-            Field::text("contact_name", "Contato no local", values),
-            Field::new("contact_phone", "Telefone do contato", "tel", values),
-            Field::new("contact_email", "E-mail do contato", "email", values),
-        ],
-        datalists: vec![DataList {
-            id: MUNICIPALITIES_LIST,
-            options: municipality::of_state(PICKER_STATE).map(|m| m.name).collect(),
-        }],
+        fields: std::iter::once(agency).chain(site_fields(values)).collect(),
+        groups: Vec::new(),
+        datalists: vec![municipality_list()],
     })
+}
+
+/// The values a site's form shows for `site`: the municipality by name when
+/// the picker offers it, else by IBGE code.
+pub(super) fn site_values(site: &Site) -> Values {
+    let in_picker =
+        municipality::by_code(site.municipality_ibge).is_some_and(|m: &Municipality| m.uf == PICKER_STATE);
+    let (name, code) = if in_picker {
+        (site.municipality_name.clone(), String::new())
+    } else {
+        (String::new(), site.municipality_ibge.to_string())
+    };
+    Values(
+        [
+            ("agency_id", site.agency_id.to_string()),
+            ("name", site.name.clone()),
+            ("address", site.address.clone()),
+            ("municipality", name),
+            ("municipality_ibge", code),
+            ("area", site.area.as_str().to_string()),
+            ("zone", site.zone.as_str().to_string()),
+            ("contact_name", site.contact_name.clone()),
+            ("contact_phone", site.contact_phone.clone()),
+            ("contact_email", site.contact_email.clone()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect(),
+    )
+}
+
+/// The municipality picker's suggestions.
+pub(super) fn municipality_list() -> DataList {
+    DataList {
+        id: MUNICIPALITIES_LIST,
+        options: municipality::of_state(PICKER_STATE).map(|m| m.name).collect(),
+    }
+}
+
+/// A site's fields other than its agency, to create or edit it.
+pub(super) fn site_fields(values: &Values) -> Vec<Field> {
+    vec![
+        Field::text("name", "Nome da unidade", values)
+            .placeholder("ex.: Administração Fazendária de Uberaba"),
+        Field::text("address", "Endereço", values).required().placeholder("Rua, número, bairro"),
+        Field { list: MUNICIPALITIES_LIST, ..Field::text("municipality", "Município (MG)", values) }
+            .placeholder("comece a digitar, ex.: Uberaba")
+            .help("Municípios de Minas Gerais. Para outro estado, informe o código IBGE abaixo."),
+        Field {
+            placeholder: "ex.: 3170107",
+            ..Field::new("municipality_ibge", "Código IBGE", "text", values)
+        }
+        .help("Opcional; quando preenchido, vale no lugar do nome."),
+        Field::select("area", "Área de preço", values, code_choices(Area::ALL, Area::as_str, Area::label))
+            .required(),
+        Field::select("zone", "Zona", values, code_choices(Zone::ALL, Zone::as_str, Zone::label)).required(),
+        Field::text("contact_name", "Contato no local", values),
+        Field::new("contact_phone", "Telefone do contato", "tel", values),
+        Field::new("contact_email", "E-mail do contato", "email", values),
+    ]
 }
 
 fn parse_site(user: &PortalUser, v: &Values) -> Valid<NewSite> {
@@ -180,6 +219,11 @@ fn parse_site(user: &PortalUser, v: &Values) -> Valid<NewSite> {
         Scope::Agency(own) => own,
         _ => AgencyId(v.int("agency_id")?),
     };
+    parse_site_of(agency, v)
+}
+
+/// A site of `agency` from the form's other fields.
+pub(super) fn parse_site_of(agency: AgencyId, v: &Values) -> Valid<NewSite> {
     let ibge = municipality_code(v.get("municipality"), v.get("municipality_ibge"))?;
     NewSite::new(
         agency,
@@ -243,20 +287,8 @@ async fn access_form(state: &WebState, user: &PortalUser, values: &Values) -> Re
     if service.value.is_empty() {
         service.value = DEFAULT_SERVICE.into();
     }
-    let mut redundancy = Field::select(
-        "redundancy",
-        "Redundância",
-        values,
-        code_choices(Redundancy::ALL, Redundancy::as_str, Redundancy::label),
-    )
-    .required();
-    let mut technology = Field::select(
-        "technology",
-        "Tecnologia",
-        values,
-        code_choices(Technology::ALL, Technology::as_str, Technology::label),
-    )
-    .required();
+    let mut redundancy = redundancy_field(values);
+    let mut technology = technology_field(values);
     preselect(&mut redundancy, Redundancy::None.as_str());
     preselect(&mut technology, Technology::Terrestrial.as_str());
     let mut profile = Field::select(
@@ -270,11 +302,11 @@ async fn access_form(state: &WebState, user: &PortalUser, values: &Values) -> Re
     }
     Ok(FormPage {
         chrome: Chrome::new(user, Section::Accesses, "Novo acesso"),
-        heading: "Novo acesso",
-        intro: "Um link de dados numa unidade, num lote cuja região inclui o município da unidade.",
-        action: "/acessos/novo",
+        heading: "Novo acesso".into(),
+        intro: "Um link de dados numa unidade, num lote cuja região inclui o município da unidade.".into(),
+        action: "/acessos/novo".into(),
         submit: "Cadastrar acesso",
-        cancel: "/acessos",
+        cancel: "/acessos".into(),
         csrf: user.session.csrf_token.clone(),
         error: None,
         fields: vec![
@@ -282,26 +314,66 @@ async fn access_form(state: &WebState, user: &PortalUser, values: &Values) -> Re
             Field::select("lot_id", "Lote", values, lots.iter().map(|l| (l.id.to_string(), lot_label(l))))
                 .required(),
             service,
-            Field {
-                placeholder: "ex.: 10",
-                ..Field::new("bandwidth_mbps", "Velocidade (Mbps)", "number", values)
-            }
-            .required(),
+            bandwidth_field(values),
             redundancy,
             technology,
             profile,
-            Field::text("probe_targets", "Endereços monitorados (IP dos CPEs)", values)
-                .required()
-                .placeholder("ex.: 10.12.0.1")
-                .help("Separados por vírgula ou espaço: 1 endereço sem redundância, 2 com redundância."),
-            Field::text("monthly_price", "Preço mensal (R$)", values)
-                .placeholder("ex.: 1.234,56")
-                .help("Deixe em branco para usar a tabela de preços do lote."),
+            probe_targets_field(values),
+            price_field(values),
             Field::new("activated_at", "Ativado em", "datetime-local", values)
                 .help("Preencha somente se o acesso já está ativo (horário de Brasília)."),
         ],
+        groups: Vec::new(),
         datalists: Vec::new(),
     })
+}
+
+pub(super) fn bandwidth_field(values: &Values) -> Field {
+    Field { placeholder: "ex.: 10", ..Field::new("bandwidth_mbps", "Velocidade (Mbps)", "number", values) }
+        .required()
+}
+
+pub(super) fn redundancy_field(values: &Values) -> Field {
+    Field::select(
+        "redundancy",
+        "Redundância",
+        values,
+        code_choices(Redundancy::ALL, Redundancy::as_str, Redundancy::label),
+    )
+    .required()
+}
+
+pub(super) fn technology_field(values: &Values) -> Field {
+    Field::select(
+        "technology",
+        "Tecnologia",
+        values,
+        code_choices(Technology::ALL, Technology::as_str, Technology::label),
+    )
+    .required()
+}
+
+pub(super) fn probe_targets_field(values: &Values) -> Field {
+    Field::text("probe_targets", "Endereços monitorados (IP dos CPEs)", values)
+        .required()
+        .placeholder("ex.: 10.12.0.1")
+        .help("Separados por vírgula ou espaço: 1 endereço sem redundância, 2 com redundância.")
+}
+
+pub(super) fn price_field(values: &Values) -> Field {
+    Field::text("monthly_price", "Preço mensal (R$)", values)
+        .placeholder("ex.: 1.234,56")
+        .help("Deixe em branco para usar a tabela de preços do lote.")
+}
+
+/// The probe targets typed in one box, separated by commas, semicolons,
+/// spaces or lines.
+pub(super) fn probe_targets(v: &Values) -> Vec<String> {
+    v.get("probe_targets")
+        .split([',', ';', ' ', '\n'])
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| t.trim().to_string())
+        .collect()
 }
 
 fn parse_access(v: &Values) -> Valid<AccessDraft> {
@@ -315,12 +387,7 @@ fn parse_access(v: &Values) -> Valid<AccessDraft> {
         technology: Technology::parse("technology", v.get("technology"))?,
         monthly_price: v.optional("monthly_price", Money::parse_brl)?,
         activated_at: v.optional("activated_at", parse_instant)?,
-        probe_targets: v
-            .get("probe_targets")
-            .split([',', ';', ' ', '\n'])
-            .filter(|t| !t.trim().is_empty())
-            .map(|t| t.trim().to_string())
-            .collect(),
+        probe_targets: probe_targets(v),
     })
 }
 

@@ -1,6 +1,6 @@
 //! The server-rendered portal, in Brazilian Portuguese: login, the dashboard,
 //! the inventory lists (with filters, pagination and CSV/XLSX export), detail
-//! pages, the create forms and the CSV import page.
+//! pages, the create and edit forms and the CSV import page.
 //!
 //! Pages are askama templates (`templates/*.html`, auto-escaped) around one
 //! layout; everything works without JavaScript, and charts are inline SVG
@@ -14,6 +14,7 @@ mod charts;
 mod columns;
 mod dashboard;
 mod details;
+mod edits;
 mod fetch;
 mod formkit;
 mod forms;
@@ -67,12 +68,15 @@ pub fn routes() -> Router<WebState> {
         .route("/acessos", get(lists::accesses))
         .route("/acessos/novo", get(forms::new_access).post(forms::create_access))
         .route("/acessos/{id}", get(details::access))
+        .route("/acessos/{id}/editar", get(edits::edit_access).post(edits::update_access))
         .route("/unidades", get(lists::sites))
         .route("/unidades/novo", get(forms::new_site).post(forms::create_site))
         .route("/unidades/{id}", get(details::site))
+        .route("/unidades/{id}/editar", get(edits::edit_site).post(edits::update_site))
         .route("/orgaos", get(lists::agencies))
         .route("/orgaos/novo", get(forms::new_agency).post(forms::create_agency))
         .route("/orgaos/{id}", get(details::agency))
+        .route("/orgaos/{id}/editar", get(edits::edit_agency).post(edits::update_agency))
         .route("/lotes", get(lists::lots))
         .route("/lotes/{id}", get(details::lot))
         .route("/operadoras", get(lists::operators))
@@ -239,8 +243,9 @@ fn reads_audit(role: Role) -> bool {
     redegov_app::authz::may_read_audit(role)
 }
 
-/// Whether the user's role may create this kind of record: decides which
-/// buttons are shown; the app enforces it on submit.
+/// Whether the user's role may create or change this kind of record:
+/// decides which buttons ("Novo…", "Editar") are shown; the app enforces it
+/// (and the record's scope) on submit.
 fn may_create(user: &PortalUser, resource: Resource) -> bool {
     may_write(user.actor().role, resource)
 }
