@@ -11,6 +11,7 @@ pub mod document;
 pub mod error;
 pub mod ids;
 pub mod inventory;
+pub mod measure;
 pub mod money;
 pub mod municipality;
 pub mod role;
