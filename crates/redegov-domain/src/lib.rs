@@ -10,6 +10,8 @@ pub mod demo;
 pub mod document;
 pub mod error;
 pub mod ids;
+pub mod imr;
+pub mod incident;
 pub mod inventory;
 pub mod measure;
 pub mod money;

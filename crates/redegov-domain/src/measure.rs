@@ -205,15 +205,8 @@ pub fn measure(month: Span, a: &AccessMonth) -> Measurement {
     let price = a.monthly_price;
     let charge = if period > 0 { price.mul_div(billable_seconds, period) } else { Money::ZERO };
     let credit = if period > 0 { price.mul_div(downtime_seconds, period).min(charge) } else { Money::ZERO };
-    let availability_micro = if billable_seconds > 0 {
-        i64::try_from(div_round(
-            i128::from(billable_seconds - downtime_seconds) * 1_000_000,
-            i128::from(billable_seconds),
-        ))
-        .unwrap_or(0)
-    } else {
-        1_000_000
-    };
+    let availability_micro =
+        crate::imr::availability_micro(billable_seconds - downtime_seconds, billable_seconds);
     Measurement {
         period_seconds: period,
         billable_seconds,
