@@ -210,7 +210,8 @@ mod tests {
     #[test]
     fn timing_rules_name_their_field() {
         let targets: Vec<IpAddr> = vec!["10.0.0.1".parse().expect("ip"), "10.0.1.1".parse().expect("ip")];
-        let cases: Vec<(Option<i64>, Vec<Span>, Option<&str>, &str)> = vec![
+        type Case<'a> = (Option<i64>, Vec<Span>, Option<&'a str>, &'a str);
+        let cases: Vec<Case> = vec![
             (Some(0), vec![], None, "ended_at"),
             (Some(10 * H), vec![Span::new(H, H)], None, "clock_stops[0].to"),
             (Some(10 * H), vec![Span::new(9 * H, 11 * H)], None, "clock_stops[0]"),

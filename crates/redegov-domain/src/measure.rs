@@ -9,7 +9,7 @@
 //! not decide responsibility (only operator-responsibility incidents are
 //! passed in) and stores nothing.
 
-use crate::money::{Money, div_round};
+use crate::money::Money;
 use crate::time::NETWORK_TZ;
 use chrono::{Datelike, NaiveDate, TimeZone};
 use chrono_tz::Tz;
