@@ -5,7 +5,7 @@
 //! - the dependency rules hold (the domain is pure; web does not reach past
 //!   the app layer into the store; the store knows nothing above it);
 //! - both migration directories hold the same files;
-//! - no test hides behind `#[ignore]`.
+//! - no test is hidden behind the `ignore` attribute.
 
 #[cfg(test)]
 mod tests {
