@@ -670,28 +670,11 @@ impl Tx {
 
     // ----- accesses -----
 
+    /// Inserts one access: the batch path with a single row, so the column
+    /// list and its bindings are written once.
     pub async fn insert_access(&mut self, a: &NewAccess) -> Result<Access, StoreError> {
-        let row = sqlx::query(
-            "INSERT INTO accesses (site_id, lot_id, profile, service, bandwidth_mbps, redundancy, technology, status, \
-             requested_at, activated_at, suspended_at, deactivated_at, monthly_price_centavos, price_overridden, \
-             probe_targets) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL, $11, $12, $13) RETURNING id",
-        )
-        .bind(a.site_id.0)
-        .bind(a.lot_id.0)
-        .bind(a.profile.as_str())
-        .bind(&a.service)
-        .bind(a.bandwidth_mbps)
-        .bind(a.redundancy.as_str())
-        .bind(a.technology.as_str())
-        .bind(a.status.as_str())
-        .bind(a.requested_at.timestamp())
-        .bind(a.activated_at.map(|t| t.timestamp()))
-        .bind(a.monthly_price.centavos())
-        .bind(i64::from(a.price_overridden))
-        .bind(join_targets(&a.probe_targets))
-        .fetch_one(self.conn())
-        .await?;
-        Ok(new_access_row(AccessId(id(&row)?), a))
+        let mut saved = self.insert_accesses(std::slice::from_ref(a)).await?;
+        saved.pop().ok_or_else(|| StoreError::Corrupt("an insert returned no id".into()))
     }
 
     /// Inserts many accesses with multi-row `INSERT … RETURNING id`. Within one
