@@ -3,7 +3,7 @@
 //! under 1 GiB). Run: `cargo run --release -p redegov-domain --example measure_bench`.
 //! Deterministic data (a fixed-seed generator), measured in one thread.
 
-use redegov_domain::measure::{AccessMonth, Month, Outage, Span, measure, month_bounds};
+use redegov_domain::measure::{AccessMonth, Month, Outage, Span, Window, measure, month_bounds};
 use redegov_domain::money::Money;
 use std::time::Instant;
 
@@ -38,16 +38,16 @@ fn main() {
             maintenance: Vec::new(),
         })
         .collect();
-    for _ in 0..incidents {
+    for id in 0..incidents as i64 {
         let a = rng.next(accesses as i64) as usize;
         let start = month.start - 3_600 + rng.next(month.seconds());
         let len = 60 + rng.next(8 * 3_600);
         let link = if data[a].links == 2 && rng.next(3) > 0 { Some(rng.next(2) as usize) } else { None };
         let clock_stops =
             if rng.next(10) == 0 { vec![Span::new(start + len / 4, start + len / 2)] } else { vec![] };
-        data[a].outages.push(Outage { link, span: Span::new(start, start + len), clock_stops });
+        data[a].outages.push(Outage { id, link, span: Span::new(start, start + len), clock_stops });
         if rng.next(50) == 0 {
-            data[a].maintenance.push(Span::new(start, start + 1_800));
+            data[a].maintenance.push(Window { id, span: Span::new(start, start + 1_800) });
         }
     }
     println!(

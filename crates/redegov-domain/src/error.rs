@@ -39,6 +39,12 @@ pub enum Rule {
     InvalidTransition { from: &'static str, to: &'static str },
     /// A value that must be unique and is already taken.
     Duplicate,
+    /// An interval that must lie inside another one (a clock stop inside its incident).
+    OutsideIncident,
+    /// A maintenance window announced with less than the minimum notice.
+    NoticeTooShort { hours: i64 },
+    /// A change that would alter a closed month (`YYYY-MM`).
+    MonthClosed { month: String },
     /// Free-form rule, for the rare rule that has no variant yet.
     Other(String),
 }
@@ -62,6 +68,9 @@ impl Rule {
             Rule::UnknownReference => "unknown_reference",
             Rule::InvalidTransition { .. } => "invalid_transition",
             Rule::Duplicate => "duplicate",
+            Rule::OutsideIncident => "outside_incident",
+            Rule::NoticeTooShort { .. } => "notice_too_short",
+            Rule::MonthClosed { .. } => "month_closed",
             Rule::Other(_) => "invalid",
         }
     }
@@ -93,6 +102,13 @@ impl Rule {
                 format!("transição não permitida: de {from} para {to}")
             }
             Rule::Duplicate => "já existe um registro com este valor".into(),
+            Rule::OutsideIncident => "deve estar dentro do período do chamado".into(),
+            Rule::NoticeTooShort { hours } => {
+                format!("a janela de manutenção deve ser comunicada com pelo menos {hours} h de antecedência")
+            }
+            Rule::MonthClosed { month } => {
+                format!("o mês {month} já foi fechado; corrija com um ajuste em um mês aberto")
+            }
             Rule::Other(text) => text.clone(),
         }
     }
@@ -124,6 +140,13 @@ impl Rule {
                 format!("transition not allowed: from {from} to {to}")
             }
             Rule::Duplicate => "is already taken".into(),
+            Rule::OutsideIncident => "must lie inside the incident".into(),
+            Rule::NoticeTooShort { hours } => {
+                format!("a maintenance window must be announced at least {hours} h ahead")
+            }
+            Rule::MonthClosed { month } => {
+                format!("month {month} is closed; correct it with an adjustment in an open month")
+            }
             Rule::Other(text) => text.clone(),
         }
     }

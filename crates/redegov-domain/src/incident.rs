@@ -141,10 +141,7 @@ pub fn validate_timing(
             return Err(FieldError::new(format!("clock_stops[{i}].to"), Rule::DatesOutOfOrder));
         }
         if stop.start < started_at || ended_at.is_some_and(|end| stop.end > end) {
-            return Err(FieldError::new(
-                format!("clock_stops[{i}]"),
-                Rule::Other("must lie inside the incident".into()),
-            ));
+            return Err(FieldError::new(format!("clock_stops[{i}]"), Rule::OutsideIncident));
         }
     }
     let link = match probe_target {
@@ -173,13 +170,7 @@ pub fn check_notice(announced_at: i64, starts_at: i64, ends_at: i64, notice_seco
         return Err(FieldError::new("ends_at", Rule::DatesOutOfOrder));
     }
     if starts_at - announced_at < notice_seconds {
-        return Err(FieldError::new(
-            "starts_at",
-            Rule::Other(format!(
-                "a maintenance window must be announced at least {} h ahead",
-                notice_seconds / 3600
-            )),
-        ));
+        return Err(FieldError::new("starts_at", Rule::NoticeTooShort { hours: notice_seconds / 3600 }));
     }
     Ok(())
 }

@@ -6,9 +6,11 @@
 //! closing reproducible to the centavo. It is deliberately not the JSON of
 //! the API (DTOs live in `redegov-web`) and knows nothing of SQL.
 
+pub mod billing;
 pub mod demo;
 pub mod document;
 pub mod error;
+pub mod explain;
 pub mod ids;
 pub mod imr;
 pub mod incident;

@@ -30,7 +30,8 @@ impl Span {
         (self.end - self.start).max(0)
     }
 
-    fn clip(self, to: Span) -> Option<Span> {
+    /// The part of `self` inside `to`, if any.
+    pub fn clip(self, to: Span) -> Option<Span> {
         let s = Span { start: self.start.max(to.start), end: self.end.min(to.end) };
         (s.start < s.end).then_some(s)
     }
@@ -88,7 +89,8 @@ pub fn intersect(a: &[Span], b: &[Span]) -> Vec<Span> {
     out
 }
 
-fn total(spans: &[Span]) -> i64 {
+/// The seconds covered by disjoint `spans`.
+pub fn total(spans: &[Span]) -> i64 {
     spans.iter().map(|s| s.seconds()).sum()
 }
 
@@ -151,6 +153,8 @@ pub fn month_bounds(month: Month) -> Span {
 /// One period of operator-responsibility downtime.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outage {
+    /// The incident it comes from (for the explanation trail).
+    pub id: i64,
     /// `None`: the whole access was down; `Some(i)`: only link `i`.
     pub link: Option<usize>,
     pub span: Span,
@@ -168,7 +172,14 @@ pub struct AccessMonth {
     pub links: usize,
     pub outages: Vec<Outage>,
     /// Approved maintenance windows covering this access.
-    pub maintenance: Vec<Span>,
+    pub maintenance: Vec<Window>,
+}
+
+/// An approved maintenance window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub id: i64,
+    pub span: Span,
 }
 
 /// The result for one access-month.
@@ -239,7 +250,8 @@ pub fn downtime(billable: Span, a: &AccessMonth) -> Vec<Span> {
             Some(acc) => intersect(&acc, &link_down),
         });
     }
-    subtract(&down.unwrap_or_default(), &union(&a.maintenance))
+    let maintenance: Vec<Span> = a.maintenance.iter().map(|w| w.span).collect();
+    subtract(&down.unwrap_or_default(), &union(&maintenance))
 }
 
 /// Splits `total` into parts proportional to `weights`, exact to the centavo:
@@ -297,7 +309,7 @@ mod tests {
     }
 
     fn outage(link: Option<usize>, from: &str, to: &str) -> Outage {
-        Outage { link, span: Span::new(t(from), t(to)), clock_stops: vec![] }
+        Outage { id: 0, link, span: Span::new(t(from), t(to)), clock_stops: vec![] }
     }
 
     fn access(price: i64, outages: Vec<Outage>) -> AccessMonth {
@@ -393,7 +405,10 @@ mod tests {
                 "maintenance overlapping downtime is excluded",
                 oct,
                 AccessMonth {
-                    maintenance: vec![Span::new(t("2026-10-05T02:00"), t("2026-10-05T04:00"))],
+                    maintenance: vec![Window {
+                        id: 1,
+                        span: Span::new(t("2026-10-05T02:00"), t("2026-10-05T04:00")),
+                    }],
                     ..access(price, vec![outage(None, "2026-10-05T00:00", "2026-10-05T06:00")])
                 },
                 4 * hour,
@@ -406,6 +421,7 @@ mod tests {
                 access(
                     price,
                     vec![Outage {
+                        id: 0,
                         link: None,
                         span: Span::new(t("2026-10-05T00:00"), t("2026-10-05T10:00")),
                         clock_stops: vec![Span::new(t("2026-10-05T01:00"), t("2026-10-05T05:00"))],
@@ -509,7 +525,7 @@ mod tests {
         ) {
             let month = m("2026-10");
             let mk = |v: &[(i64, i64)]| access(price, v.iter().map(|&(s, l)| Outage {
-                link: None, span: Span::new(month.start + s, month.start + s + l), clock_stops: vec![],
+                id: 0, link: None, span: Span::new(month.start + s, month.start + s + l), clock_stops: vec![],
             }).collect());
             let before = measure(month, &mk(&base));
             let mut more = base.clone();
@@ -525,7 +541,7 @@ mod tests {
         fn splitting_the_period_keeps_the_downtime(raw in spans(), cut in 0i64..2_678_400) {
             let month = m("2026-10");
             let a = access(100, raw.iter().map(|&(s, l)| Outage {
-                link: None, span: Span::new(month.start + s, month.start + s + l), clock_stops: vec![],
+                id: 0, link: None, span: Span::new(month.start + s, month.start + s + l), clock_stops: vec![],
             }).collect());
             let whole = total(&downtime(month, &a));
             let mid = month.start + cut;
