@@ -8,7 +8,9 @@
 //! downtime (a property test holds it to that).
 
 use crate::incident::Responsibility;
-use crate::measure::{AccessMonth, Measurement, Span, downtime, intersect, measure, subtract, total, union};
+use crate::measure::{
+    AccessMonth, Measurement, Span, downtime, intersect, measure_with, subtract, total, union,
+};
 use crate::money::{Money, group_thousands};
 
 /// Why an interval counted or did not.
@@ -101,6 +103,9 @@ pub struct Explanation {
     pub billable: Option<Span>,
     /// Sorted by incident, then by time.
     pub entries: Vec<TrailEntry>,
+    /// The exact seconds of the counted intervals (equal to the measured
+    /// downtime unless the contract rounds it to whole minutes).
+    pub counted_seconds: i64,
 }
 
 impl Explanation {
@@ -148,7 +153,18 @@ fn seconds(s: i64) -> String {
 /// Explains the measurement of `a` in `month`. `others` are the incidents of
 /// the access whose responsibility is not the operator's.
 pub fn explain(month: Span, a: &AccessMonth, others: &[OtherIncident]) -> Explanation {
-    let measurement = measure(month, a);
+    explain_with(month, a, others, 1)
+}
+
+/// [`explain`] with the contract's time granularity (the measurement rounds
+/// the counted total; the trail keeps the exact intervals).
+pub fn explain_with(
+    month: Span,
+    a: &AccessMonth,
+    others: &[OtherIncident],
+    granularity_seconds: i64,
+) -> Explanation {
+    let measurement = measure_with(month, a, granularity_seconds);
     let billable =
         a.activated_at.and_then(|on| Span::new(on, a.deactivated_at.unwrap_or(i64::MAX)).clip(month));
     let counted_total = billable.map(|b| downtime(b, a)).unwrap_or_default();
@@ -189,11 +205,9 @@ pub fn explain(month: Span, a: &AccessMonth, others: &[OtherIncident]) -> Explan
         claimed.extend(mine.iter().map(|&s| (o.id, s)));
     }
     entries.sort_by_key(|e| (e.incident_id, e.span.start, e.span.end));
-    debug_assert_eq!(
-        total(&union(&claimed.iter().map(|c| c.1).collect::<Vec<_>>())),
-        measurement.downtime_seconds
-    );
-    Explanation { measurement, price: a.monthly_price, month, billable, entries }
+    let counted = total(&union(&claimed.iter().map(|c| c.1).collect::<Vec<_>>()));
+    debug_assert!(granularity_seconds > 1 || counted == measurement.downtime_seconds);
+    Explanation { measurement, price: a.monthly_price, month, billable, entries, counted_seconds: counted }
 }
 
 #[cfg(test)]

@@ -40,4 +40,12 @@ id_type!(
     UserId,
     /// An entry of the audit log.
     AuditId,
+    /// An incident (chamado).
+    IncidentId,
+    /// A maintenance window.
+    WindowId,
+    /// A version of a lot's contract rules.
+    RulesId,
+    /// An adjustment line correcting a closed month.
+    AdjustmentId,
 );

@@ -5,9 +5,11 @@
 
 use crate::inventory::{Area, Profile, Technology};
 use crate::money::{Money, div_round};
+use serde::{Deserialize, Serialize};
 
 /// How a breach is priced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum PenaltyRule {
     /// A share of the access's monthly charge, in basis points (1 % = 100).
     PercentOfCharge { basis_points: i64 },
@@ -16,7 +18,8 @@ pub enum PenaltyRule {
 }
 
 /// The indicator rules of a lot.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ImrRules {
     /// Availability targets in units of 0.0001 % (995,000 = 99.5 %).
     pub availability_target: Vec<(Profile, i64)>,
@@ -32,6 +35,15 @@ pub struct ImrRules {
     /// Cap on an access's penalties in one month, as a share of its charge
     /// in basis points.
     pub monthly_cap_basis_points: Option<i64>,
+    /// Time granularity of the downtime, in seconds (1: to the second; 60:
+    /// whole minutes). Amounts are always rounded once per line, half away
+    /// from zero, to the centavo.
+    #[serde(default = "one_second")]
+    pub granularity_seconds: i64,
+}
+
+fn one_second() -> i64 {
+    1
 }
 
 impl Default for ImrRules {
@@ -54,6 +66,7 @@ impl Default for ImrRules {
             availability_penalty: Some(PenaltyRule::PercentOfCharge { basis_points: 500 }),
             repair_penalty: None,
             monthly_cap_basis_points: Some(1_000),
+            granularity_seconds: 1,
         }
     }
 }
@@ -66,6 +79,66 @@ pub enum Breach {
 }
 
 impl ImrRules {
+    /// Checks that the rules make sense, naming the field that does not.
+    pub fn validate(&self) -> crate::error::Valid<()> {
+        use crate::error::{FieldError, Rule};
+        let micro = |field: &str, v: i64| {
+            if (0..=1_000_000).contains(&v) {
+                Ok(())
+            } else {
+                Err(FieldError::new(field, Rule::OutOfRange { min: 0, max: 1_000_000 }))
+            }
+        };
+        for (i, (_, target)) in self.availability_target.iter().enumerate() {
+            micro(&format!("availability_target[{i}]"), *target)?;
+        }
+        micro("satellite_availability_target", self.satellite_availability_target)?;
+        let positive = |field: &str, v: i64, max: i64| {
+            if (1..=max).contains(&v) {
+                Ok(())
+            } else {
+                Err(FieldError::new(field, Rule::OutOfRange { min: 1, max }))
+            }
+        };
+        positive("repair_limit_capital", self.repair_limit_capital, 30 * 86_400)?;
+        positive("repair_limit_elsewhere", self.repair_limit_elsewhere, 30 * 86_400)?;
+        positive("repair_limit_satellite", self.repair_limit_satellite, 30 * 86_400)?;
+        positive("maintenance_notice", self.maintenance_notice, 30 * 86_400)?;
+        if ![1, 60].contains(&self.granularity_seconds) {
+            return Err(FieldError::new("granularity_seconds", Rule::OneOf(&["1", "60"])));
+        }
+        for (field, rule) in
+            [("availability_penalty", self.availability_penalty), ("repair_penalty", self.repair_penalty)]
+        {
+            match rule {
+                Some(PenaltyRule::PercentOfCharge { basis_points })
+                    if !(0..=10_000).contains(&basis_points) =>
+                {
+                    return Err(FieldError::new(
+                        format!("{field}.basis_points"),
+                        Rule::OutOfRange { min: 0, max: 10_000 },
+                    ));
+                }
+                Some(PenaltyRule::Fixed { per_unit }) if per_unit.centavos() < 0 => {
+                    return Err(FieldError::new(
+                        format!("{field}.per_unit"),
+                        Rule::OutOfRange { min: 0, max: i64::MAX },
+                    ));
+                }
+                _ => {}
+            }
+        }
+        if let Some(cap) = self.monthly_cap_basis_points
+            && !(0..=10_000).contains(&cap)
+        {
+            return Err(FieldError::new(
+                "monthly_cap_basis_points",
+                Rule::OutOfRange { min: 0, max: 10_000 },
+            ));
+        }
+        Ok(())
+    }
+
     pub fn availability_target(&self, profile: Profile, technology: Technology) -> i64 {
         if technology == Technology::Satellite {
             return self.satellite_availability_target;

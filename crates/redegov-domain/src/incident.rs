@@ -6,73 +6,108 @@
 //! rules, with `now` as a parameter.
 
 use crate::error::{FieldError, Rule, Valid};
+use crate::ids::{AccessId, IncidentId, LotId, UserId, WindowId};
+use crate::inventory::code_enum;
 use crate::measure::{Span, union};
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
-/// Who caused an outage. Only `Operator` time counts as downtime.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Responsibility {
-    Operator,
-    Agency,
-    ThirdParty,
-    ForceMajeure,
-    ScheduledMaintenance,
-}
+code_enum!(
+    /// Who caused an outage. Only `Operator` time counts as downtime.
+    Responsibility {
+        Operator = "operator" / "Operadora",
+        Agency = "agency" / "Órgão",
+        ThirdParty = "third_party" / "Terceiros",
+        ForceMajeure = "force_majeure" / "Caso fortuito ou força maior",
+        ScheduledMaintenance = "scheduled_maintenance" / "Manutenção programada",
+    }
+);
 
 impl Responsibility {
-    pub const CODES: &'static [&'static str] =
-        &["operator", "agency", "third_party", "force_majeure", "scheduled_maintenance"];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Responsibility::Operator => "operator",
-            Responsibility::Agency => "agency",
-            Responsibility::ThirdParty => "third_party",
-            Responsibility::ForceMajeure => "force_majeure",
-            Responsibility::ScheduledMaintenance => "scheduled_maintenance",
-        }
-    }
-
-    pub fn parse(field: &str, text: &str) -> Valid<Responsibility> {
-        [
-            Responsibility::Operator,
-            Responsibility::Agency,
-            Responsibility::ThirdParty,
-            Responsibility::ForceMajeure,
-            Responsibility::ScheduledMaintenance,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == text.trim())
-        .ok_or_else(|| FieldError::new(field, Rule::OneOf(Self::CODES)))
-    }
-
     /// Whether this time is discounted from the operator's invoice.
     pub fn counts_as_downtime(self) -> bool {
         self == Responsibility::Operator
     }
 }
 
-/// Where an incident is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum IncidentStatus {
-    Open,
-    WithOperator,
-    Resolved,
-    Confirmed,
-    Closed,
+code_enum!(
+    /// Where an incident is in its life.
+    IncidentStatus {
+        Open = "open" / "Aberto",
+        WithOperator = "with_operator" / "Com a operadora",
+        Resolved = "resolved" / "Resolvido",
+        Confirmed = "confirmed" / "Confirmado",
+        Closed = "closed" / "Encerrado",
+    }
+);
+
+code_enum!(
+    /// How an incident was reported.
+    IncidentSource {
+        ServiceDesk = "service_desk" / "Central de atendimento",
+        Monitor = "monitor" / "Monitoramento",
+        Alert = "alert" / "Alerta externo",
+        Manual = "manual" / "Manual",
+    }
+);
+
+code_enum!(
+    /// Where a maintenance window is in its approval.
+    WindowStatus {
+        Proposed = "proposed" / "Proposta",
+        Approved = "approved" / "Aprovada",
+        Rejected = "rejected" / "Rejeitada",
+    }
+);
+
+/// An incident (chamado) as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Incident {
+    pub id: IncidentId,
+    pub access_id: AccessId,
+    /// `None`: the whole access was down; `Some`: only that link.
+    pub probe_target: Option<IpAddr>,
+    pub started_at: Timestamp,
+    /// `None` while open.
+    pub ended_at: Option<Timestamp>,
+    pub responsibility: Responsibility,
+    pub status: IncidentStatus,
+    pub cause: String,
+    pub ticket: String,
+    /// Intervals waiting for the agency (epoch seconds), merged.
+    pub clock_stops: Vec<Span>,
+    pub notes: String,
+    pub source: IncidentSource,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// What a maintenance window covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowTarget {
+    Access(AccessId),
+    Lot(LotId),
+}
+
+/// A maintenance window announced by the operator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MaintenanceWindow {
+    pub id: WindowId,
+    pub target: WindowTarget,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub announced_at: Timestamp,
+    pub description: String,
+    pub status: WindowStatus,
+    pub decided_by: Option<UserId>,
+    pub decided_at: Option<Timestamp>,
+    pub decision_reason: String,
+    pub created_by: Option<UserId>,
 }
 
 impl IncidentStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IncidentStatus::Open => "open",
-            IncidentStatus::WithOperator => "with_operator",
-            IncidentStatus::Resolved => "resolved",
-            IncidentStatus::Confirmed => "confirmed",
-            IncidentStatus::Closed => "closed",
-        }
-    }
-
     /// The TMF621 (Trouble Ticket) state an external system would use.
     /// Confirmation by the NOC is an internal step of TMF621's `resolved`.
     pub fn tmf621(self) -> &'static str {

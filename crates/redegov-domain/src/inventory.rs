@@ -57,6 +57,7 @@ macro_rules! code_enum {
         }
     };
 }
+pub(crate) use code_enum;
 
 code_enum!(
     /// How an agency joined the network (DOMAIN §8).

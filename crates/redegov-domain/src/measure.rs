@@ -15,7 +15,7 @@ use chrono::{Datelike, NaiveDate, TimeZone};
 use chrono_tz::Tz;
 
 /// A half-open interval `[start, end)` of epoch seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Span {
     pub start: i64,
     pub end: i64,
@@ -107,6 +107,15 @@ impl Month {
         let (y, m) = text.trim().split_once('-')?;
         let (year, month) = (y.parse().ok()?, m.parse().ok()?);
         NaiveDate::from_ymd_opt(year, month, 1).map(|_| Month { year, month })
+    }
+
+    /// The month before.
+    pub fn prev(self) -> Month {
+        if self.month == 1 {
+            Month { year: self.year - 1, month: 12 }
+        } else {
+            Month { month: self.month - 1, ..self }
+        }
     }
 
     pub fn next(self) -> Month {
@@ -202,15 +211,23 @@ impl Measurement {
     }
 }
 
-/// Measures one access in one month.
+/// Measures one access in one month, to the second.
 pub fn measure(month: Span, a: &AccessMonth) -> Measurement {
+    measure_with(month, a, 1)
+}
+
+/// Measures one access in one month with the contract's time granularity:
+/// the downtime is rounded once to a whole number of `granularity_seconds`
+/// (half away from zero, never above the billable time) before the credit
+/// is computed. A granularity of 1 measures to the second.
+pub fn measure_with(month: Span, a: &AccessMonth, granularity_seconds: i64) -> Measurement {
     let period = month.seconds();
     // Billable: from activation to deactivation, inside the month.
     let billable =
         a.activated_at.and_then(|on| Span::new(on, a.deactivated_at.unwrap_or(i64::MAX)).clip(month));
     let billable_seconds = billable.map_or(0, |b| b.seconds());
     let downtime_seconds = match billable {
-        Some(b) => total(&downtime(b, a)),
+        Some(b) => to_granularity(total(&downtime(b, a)), granularity_seconds).min(billable_seconds),
         None => 0,
     };
     let price = a.monthly_price;
@@ -227,6 +244,14 @@ pub fn measure(month: Span, a: &AccessMonth) -> Measurement {
         credit,
         net: charge - credit,
     }
+}
+
+fn to_granularity(seconds: i64, granularity: i64) -> i64 {
+    if granularity <= 1 {
+        return seconds;
+    }
+    let units = crate::money::div_round(i128::from(seconds), i128::from(granularity));
+    i64::try_from(units).unwrap_or(0) * granularity
 }
 
 /// The counted downtime spans of an access inside `billable`: per link, the
@@ -287,6 +312,13 @@ pub fn split_largest_remainder(total: Money, weights: &[i64]) -> Vec<Money> {
         left -= 1;
     }
     parts.into_iter().map(|p| Money::from_centavos(i64::try_from(sign * p).unwrap_or(0))).collect()
+}
+
+impl std::fmt::Display for Month {
+    /// `YYYY-MM`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
 }
 
 /// The month a date falls in.
@@ -488,6 +520,16 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn minute_granularity_rounds_the_downtime_once() {
+        let month = m("2026-10");
+        let a = access(310_000, vec![outage(None, "2026-10-05T00:00:00", "2026-10-05T00:01:30")]);
+        assert_eq!(measure_with(month, &a, 1).downtime_seconds, 90);
+        assert_eq!(measure_with(month, &a, 60).downtime_seconds, 120, "1.5 min rounds half away from zero");
+        let b = access(310_000, vec![outage(None, "2026-10-05T00:00:00", "2026-10-05T00:01:29")]);
+        assert_eq!(measure_with(month, &b, 60).downtime_seconds, 60);
     }
 
     #[test]
