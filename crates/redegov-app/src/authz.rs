@@ -19,6 +19,18 @@ pub enum Resource {
     Site,
     Access,
     User,
+    /// Open or edit an incident.
+    Incident,
+    /// Change an incident's responsibility (the NOC's call).
+    Responsibility,
+    /// Announce a maintenance window.
+    MaintenanceWindow,
+    /// Approve or reject a maintenance window.
+    WindowDecision,
+    /// The contract's indicator rules.
+    Rules,
+    /// Close a month and record adjustments.
+    Closing,
 }
 
 impl Resource {
@@ -33,6 +45,12 @@ impl Resource {
             Resource::Site => "change sites",
             Resource::Access => "change accesses",
             Resource::User => "manage users",
+            Resource::Incident => "open or edit incidents",
+            Resource::Responsibility => "change an incident's responsibility",
+            Resource::MaintenanceWindow => "announce maintenance windows",
+            Resource::WindowDecision => "approve or reject maintenance windows",
+            Resource::Rules => "change contract rules",
+            Resource::Closing => "close months or record adjustments",
         }
     }
 }
@@ -47,6 +65,15 @@ pub fn may_write(role: Role, resource: Resource) -> bool {
         R::Agency | R::User => role == Role::Admin,
         R::Site => matches!(role, Role::Admin | Role::NetworkManager | Role::AgencyManager),
         R::Access => matches!(role, Role::Admin | Role::NetworkManager),
+        // The NOC opens incidents; an agency reports its own (service desk);
+        // an operator works on those of its lots (ticket, resolution).
+        R::Incident => {
+            matches!(role, Role::Admin | Role::NetworkManager | Role::AgencyManager | Role::Operator)
+        }
+        R::Responsibility | R::WindowDecision => matches!(role, Role::Admin | Role::NetworkManager),
+        R::MaintenanceWindow => matches!(role, Role::Admin | Role::NetworkManager | Role::Operator),
+        R::Rules => role == Role::Admin,
+        R::Closing => matches!(role, Role::Admin | Role::ContractManager),
     }
 }
 

@@ -36,7 +36,7 @@ pub struct AccessChange {
 }
 
 /// Access to the rows a scoped read needs, for one actor.
-async fn ensure_sees(
+pub(crate) async fn ensure_sees(
     tx: &mut Tx,
     actor: &Actor,
     kind: OperatorScoped,
@@ -109,7 +109,7 @@ async fn check_holder(tx: &mut Tx, holder: LotHolder) -> AppResult<()> {
     }
 }
 
-async fn reference<T>(found: Result<T, StoreError>, field: &str) -> AppResult<T> {
+pub(crate) async fn reference<T>(found: Result<T, StoreError>, field: &str) -> AppResult<T> {
     match found {
         Ok(v) => Ok(v),
         Err(StoreError::NotFound) => Err(FieldError::new(field, Rule::UnknownReference).into()),

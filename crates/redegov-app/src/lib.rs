@@ -10,9 +10,11 @@
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod closing;
 pub mod demo;
 pub mod error;
 pub mod import;
+pub mod incidents;
 pub mod inventory;
 mod records;
 

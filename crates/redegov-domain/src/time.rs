@@ -30,6 +30,11 @@ pub fn format_date(date: NaiveDate) -> String {
     date.format("%d/%m/%Y").to_string()
 }
 
+/// The calendar date of an instant in the network's time zone.
+pub fn to_network_date(at: Timestamp) -> NaiveDate {
+    at.with_timezone(&NETWORK_TZ).date_naive()
+}
+
 /// Parses an ISO date (`2026-03-01`) or a pt-BR one (`01/03/2026`).
 pub fn parse_date(field: &str, input: &str) -> Valid<NaiveDate> {
     let text = input.trim();

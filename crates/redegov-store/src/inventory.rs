@@ -18,7 +18,7 @@ fn cnpj(row: &AnyRow, col: &str) -> Result<Cnpj, StoreError> {
     code(row, col, Cnpj::parse)
 }
 
-fn id(row: &AnyRow) -> Result<i64, StoreError> {
+pub(crate) fn id(row: &AnyRow) -> Result<i64, StoreError> {
     Ok(row.try_get("id")?)
 }
 
@@ -30,7 +30,7 @@ fn opt_iso(d: Option<chrono::NaiveDate>) -> Option<String> {
     d.map(iso)
 }
 
-fn count_of(row: &AnyRow) -> Result<i64, StoreError> {
+pub(crate) fn count_of(row: &AnyRow) -> Result<i64, StoreError> {
     Ok(row.try_get(0)?)
 }
 
@@ -58,7 +58,7 @@ pub struct InventoryFilter {
 }
 
 /// The lots an operator holds, alone or as a consortium member, as SQL.
-fn operator_lots_sql(f: &mut Filter, operator: OperatorId) -> String {
+pub(crate) fn operator_lots_sql(f: &mut Filter, operator: OperatorId) -> String {
     let a = f.bind(Value::Int(operator.0));
     let b = f.bind(Value::Int(operator.0));
     format!(
@@ -69,7 +69,7 @@ fn operator_lots_sql(f: &mut Filter, operator: OperatorId) -> String {
 
 /// A `LIKE` pattern over a folded search key. `%` and `_` typed by a user
 /// match themselves only approximately; acceptable for a search box.
-fn like(search: &Option<String>) -> Option<String> {
+pub(crate) fn like(search: &Option<String>) -> Option<String> {
     search.as_ref().map(|s| format!("%{}%", fold(s)))
 }
 
@@ -78,7 +78,7 @@ fn site_key(name: &str, address: &str, municipality: &str) -> String {
 }
 
 impl Tx {
-    async fn list<T>(
+    pub(crate) async fn list<T>(
         &mut self,
         select: &str,
         count: &str,
@@ -959,7 +959,7 @@ fn decode_site(r: &AnyRow) -> Result<Site, StoreError> {
     })
 }
 
-fn decode_access(r: &AnyRow) -> Result<Access, StoreError> {
+pub(crate) fn decode_access(r: &AnyRow) -> Result<Access, StoreError> {
     let targets: String = r.try_get("probe_targets")?;
     let probe_targets = targets
         .split(',')

@@ -8,8 +8,10 @@
 //! The few statements that must differ are named in [`dialect`].
 
 pub mod audit;
+pub mod closing;
 pub mod dialect;
 pub mod error;
+pub mod incidents;
 pub mod inventory;
 mod query;
 pub mod users;

@@ -2,6 +2,8 @@
 //! per use case (nothing half-written), the audit chain, CSV import and the
 //! demo network.
 
+mod closing;
+
 use redegov_app::import::ImportKind;
 use redegov_app::inventory::AccessChange;
 use redegov_app::{Actor, App, AppError, AuditFilter, InventoryFilter, Page};

@@ -1,0 +1,791 @@
+//! The monthly closing (DOMAIN §6): loading a month's inputs, measuring
+//! every access with the domain's engine under its lot's contract rules,
+//! evaluating the IMR, and either showing the result (preview) or storing it
+//! as an immutable snapshot with the fingerprint of its inputs. Also the
+//! explanation of one access-month, the billing report per agency × holder,
+//! adjustment lines, and the contract rules themselves.
+
+use crate::audit::{Action, record};
+use crate::authz::{Resource, require_write};
+use crate::inventory::{ensure_sees, reference};
+use crate::{App, AppError, AppResult};
+use chrono::NaiveDate;
+use redegov_domain::billing::{AdjustmentLine, BillingLine, BillingReport, Party};
+use redegov_domain::error::{FieldError, Rule, required};
+use redegov_domain::explain::{Explanation, OtherIncident, explain_with};
+use redegov_domain::ids::*;
+use redegov_domain::imr::{Breach, ImrRules};
+use redegov_domain::incident::{Incident, MaintenanceWindow, WindowTarget};
+use redegov_domain::inventory::{LotHolder, Redundancy};
+use redegov_domain::measure::{AccessMonth, Month, Outage, Span, Window, measure_with, month_bounds};
+use redegov_domain::money::Money;
+use redegov_domain::role::Actor;
+use redegov_store::Tx;
+use redegov_store::closing::{
+    Adjustment, ClosingBreach, ClosingLine, ClosingRecord, LineFilter, MeasuredAccess, NewAdjustment,
+};
+use redegov_store::incidents::RulesRecord;
+use redegov_store::inventory::{InventoryFilter, OperatorScoped};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeSet, HashMap};
+
+/// Progress of a long closing: (stage in pt-BR, done, total).
+pub type ClosingProgress<'a> = &'a (dyn Fn(&str, usize, usize) + Sync);
+
+/// The results of a month: stored if the month is closed, computed otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthResults {
+    pub month: Month,
+    /// The closing, when the month is closed (the lines are then the
+    /// stored snapshot).
+    pub closing: Option<ClosingRecord>,
+    pub inputs_fingerprint: String,
+    pub rules_version: String,
+    pub lines: Vec<ClosingLine>,
+    pub breaches: Vec<ClosingBreach>,
+}
+
+/// The explanation of one access-month, with the line it explains.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessExplanation {
+    pub month: Month,
+    pub access_id: AccessId,
+    pub explanation: Explanation,
+    pub rules_id: Option<RulesId>,
+    pub granularity_seconds: i64,
+    /// The stored line when the month is closed.
+    pub closed_line: Option<ClosingLine>,
+}
+
+/// An adjustment to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdjustmentInput {
+    /// The closed month it corrects.
+    pub refers_to: Month,
+    pub access_id: AccessId,
+    /// Additional credit to the state (negative gives credit back).
+    pub credit: Money,
+    pub reason: String,
+}
+
+/// Parses `YYYY-MM`, naming the field.
+pub fn parse_month(field: &str, text: &str) -> Result<Month, FieldError> {
+    Month::parse(text).ok_or_else(|| FieldError::new(field, Rule::Malformed("YYYY-MM")))
+}
+
+/// The rules of `lot` in force on `day`: its latest version effective on or
+/// before that day, or the defaults.
+pub(crate) fn rules_at(
+    records: &[RulesRecord],
+    lot: LotId,
+    day: NaiveDate,
+) -> AppResult<(Option<RulesId>, ImrRules)> {
+    match records
+        .iter()
+        .filter(|r| r.lot_id == lot && r.effective_from <= day)
+        .max_by_key(|r| r.effective_from)
+    {
+        Some(r) => {
+            let rules = serde_json::from_str(&r.rules)
+                .map_err(|e| AppError::Internal(format!("rules #{}: {e}", r.id)))?;
+            Ok((Some(r.id), rules))
+        }
+        None => Ok((None, ImrRules::default())),
+    }
+}
+
+/// Fails with [`Rule::MonthClosed`] (on `field`) when `span` touches a
+/// closed month.
+pub(crate) async fn ensure_months_open(tx: &mut Tx, span: Span, field: &str) -> AppResult<()> {
+    for closing in tx.list_closings().await? {
+        let Some(month) = Month::parse(&closing.month) else { continue };
+        let bounds = month_bounds(month);
+        if span.start < bounds.end && bounds.start < span.end {
+            return Err(FieldError::new(field, Rule::MonthClosed { month: closing.month }).into());
+        }
+    }
+    Ok(())
+}
+
+/// A month's inputs, as loaded.
+struct Inputs {
+    month: Month,
+    span: Span,
+    accesses: Vec<MeasuredAccess>,
+    incidents: Vec<Incident>,
+    windows: Vec<MaintenanceWindow>,
+    rules: Vec<RulesRecord>,
+}
+
+async fn load_inputs(tx: &mut Tx, month: Month) -> AppResult<Inputs> {
+    let span = month_bounds(month);
+    Ok(Inputs {
+        month,
+        span,
+        accesses: tx.accesses_billable_in(span).await?,
+        incidents: tx.incidents_overlapping(span).await?,
+        windows: tx.approved_windows_overlapping(span).await?,
+        rules: tx.all_rules(None).await?,
+    })
+}
+
+/// The measurement input of one access, its other incidents, and its rules.
+struct Prepared {
+    access_month: AccessMonth,
+    others: Vec<OtherIncident>,
+    rules_id: Option<RulesId>,
+    rules: ImrRules,
+}
+
+/// Indexes for preparing accesses one by one.
+struct Index<'a> {
+    inputs: &'a Inputs,
+    incidents: HashMap<AccessId, Vec<&'a Incident>>,
+    access_windows: HashMap<AccessId, Vec<Window>>,
+    lot_windows: HashMap<LotId, Vec<Window>>,
+    rules: HashMap<LotId, (Option<RulesId>, ImrRules)>,
+}
+
+impl<'a> Index<'a> {
+    fn new(inputs: &'a Inputs) -> AppResult<Index<'a>> {
+        let mut incidents: HashMap<AccessId, Vec<&Incident>> = HashMap::new();
+        for i in &inputs.incidents {
+            incidents.entry(i.access_id).or_default().push(i);
+        }
+        let (mut access_windows, mut lot_windows): (HashMap<_, Vec<_>>, HashMap<_, Vec<_>>) =
+            Default::default();
+        for w in &inputs.windows {
+            let window =
+                Window { id: w.id.0, span: Span::new(w.starts_at.timestamp(), w.ends_at.timestamp()) };
+            match w.target {
+                WindowTarget::Access(a) => access_windows.entry(a).or_default().push(window),
+                WindowTarget::Lot(l) => lot_windows.entry(l).or_default().push(window),
+            }
+        }
+        let first_day = NaiveDate::from_ymd_opt(inputs.month.year, inputs.month.month, 1).unwrap_or_default();
+        let mut rules = HashMap::new();
+        for lot in inputs.accesses.iter().map(|a| a.access.lot_id).collect::<BTreeSet<_>>() {
+            rules.insert(lot, rules_at(&inputs.rules, lot, first_day)?);
+        }
+        Ok(Index { inputs, incidents, access_windows, lot_windows, rules })
+    }
+
+    fn prepare(&self, m: &MeasuredAccess) -> Prepared {
+        let a = &m.access;
+        let month_end = self.inputs.span.end;
+        let mut outages = Vec::new();
+        let mut others = Vec::new();
+        for i in self.incidents.get(&a.id).into_iter().flatten() {
+            let span = Span::new(i.started_at.timestamp(), i.ended_at.map_or(month_end, |e| e.timestamp()));
+            if i.responsibility.counts_as_downtime() {
+                let link = i.probe_target.and_then(|t| a.probe_targets.iter().position(|x| *x == t));
+                outages.push(Outage { id: i.id.0, link, span, clock_stops: i.clock_stops.clone() });
+            } else {
+                others.push(OtherIncident { id: i.id.0, span, responsibility: i.responsibility });
+            }
+        }
+        let mut maintenance: Vec<Window> = self.access_windows.get(&a.id).cloned().unwrap_or_default();
+        maintenance.extend(self.lot_windows.get(&a.lot_id).into_iter().flatten().copied());
+        let links = if a.redundancy == Redundancy::None { 1 } else { a.probe_targets.len().max(1) };
+        let (rules_id, rules) = self.rules.get(&a.lot_id).cloned().unwrap_or((None, ImrRules::default()));
+        Prepared {
+            access_month: AccessMonth {
+                monthly_price: a.monthly_price,
+                activated_at: a.activated_at.map(|t| t.timestamp()),
+                deactivated_at: a.deactivated_at.map(|t| t.timestamp()),
+                links,
+                outages,
+                maintenance,
+            },
+            others,
+            rules_id,
+            rules,
+        }
+    }
+}
+
+/// Measures every access of the month and evaluates the IMR.
+fn compute(
+    inputs: &Inputs,
+    progress: ClosingProgress<'_>,
+) -> AppResult<(Vec<ClosingLine>, Vec<ClosingBreach>)> {
+    let index = Index::new(inputs)?;
+    let total = inputs.accesses.len();
+    let mut lines = Vec::with_capacity(total);
+    let mut breaches = Vec::new();
+    for (n, m) in inputs.accesses.iter().enumerate() {
+        let p = index.prepare(m);
+        let a = &m.access;
+        let r = measure_with(inputs.span, &p.access_month, p.rules.granularity_seconds);
+        let mut found: Vec<Breach> = Vec::new();
+        let target = p.rules.availability_target(a.profile, a.technology);
+        if let Some(b) =
+            p.rules.availability_breach(r.availability_micro, r.billable_seconds, a.profile, a.technology)
+        {
+            breaches.push(ClosingBreach {
+                access_id: a.id,
+                incident_id: None,
+                kind: "availability".into(),
+                measured: r.availability_micro,
+                target,
+            });
+            found.push(b);
+        }
+        // Repair time: operator incidents resolved in this month.
+        for i in index.incidents.get(&a.id).into_iter().flatten() {
+            let Some(end) = i.ended_at.map(|e| e.timestamp()) else { continue };
+            if !i.responsibility.counts_as_downtime() || end < inputs.span.start || end >= inputs.span.end {
+                continue;
+            }
+            let timing = redegov_domain::incident::IncidentTiming {
+                started_at: i.started_at.timestamp(),
+                ended_at: Some(end),
+                clock_stops: i.clock_stops.clone(),
+                link: None,
+            };
+            let seconds = redegov_domain::incident::repair_seconds(&timing, end);
+            if let Some(b) = p.rules.repair_breach(seconds, m.area, a.technology) {
+                breaches.push(ClosingBreach {
+                    access_id: a.id,
+                    incident_id: Some(i.id),
+                    kind: "repair_time".into(),
+                    measured: seconds,
+                    target: p.rules.repair_limit(m.area, a.technology),
+                });
+                found.push(b);
+            }
+        }
+        lines.push(ClosingLine {
+            access_id: a.id,
+            agency_id: m.agency_id,
+            lot_id: a.lot_id,
+            rules_id: p.rules_id,
+            monthly_price: a.monthly_price,
+            period_seconds: r.period_seconds,
+            billable_seconds: r.billable_seconds,
+            downtime_seconds: r.downtime_seconds,
+            availability_micro: r.availability_micro,
+            target_micro: target,
+            charge: r.charge,
+            credit: r.credit,
+            net: r.net,
+            penalty: p.rules.proposed_penalty(&found, r.charge),
+        });
+        if (n + 1) % 1000 == 0 || n + 1 == total {
+            progress("Medindo acessos", n + 1, total);
+        }
+    }
+    Ok((lines, breaches))
+}
+
+/// SHA-256 over a canonical text of every input, so a closing can be
+/// recomputed and compared, and a preview tells whether anything moved.
+fn fingerprint(inputs: &Inputs) -> String {
+    let mut h = Sha256::new();
+    let mut line = |text: String| {
+        h.update(text.as_bytes());
+        h.update(b"\n");
+    };
+    line(format!("month {}", inputs.month));
+    let t =
+        |x: Option<chrono::DateTime<chrono::Utc>>| x.map_or("-".to_string(), |t| t.timestamp().to_string());
+    for m in &inputs.accesses {
+        let a = &m.access;
+        let targets: Vec<String> = a.probe_targets.iter().map(|t| t.to_string()).collect();
+        line(format!(
+            "a {} {} {} {} {} {} {} {} {} {}",
+            a.id,
+            a.lot_id,
+            m.agency_id,
+            a.monthly_price.centavos(),
+            t(a.activated_at),
+            t(a.deactivated_at),
+            a.profile.as_str(),
+            a.technology.as_str(),
+            m.area.as_str(),
+            targets.join(",")
+        ));
+    }
+    for i in &inputs.incidents {
+        let stops: Vec<String> = i.clock_stops.iter().map(|s| format!("{}-{}", s.start, s.end)).collect();
+        line(format!(
+            "i {} {} {} {} {} {} {}",
+            i.id,
+            i.access_id,
+            i.probe_target.map_or("-".into(), |p| p.to_string()),
+            i.started_at.timestamp(),
+            t(i.ended_at),
+            i.responsibility.as_str(),
+            stops.join(",")
+        ));
+    }
+    for w in &inputs.windows {
+        let target = match w.target {
+            WindowTarget::Access(a) => format!("a{a}"),
+            WindowTarget::Lot(l) => format!("l{l}"),
+        };
+        line(format!("w {} {} {} {}", w.id, target, w.starts_at.timestamp(), w.ends_at.timestamp()));
+    }
+    for r in &inputs.rules {
+        line(format!("r {} {} {} {}", r.id, r.lot_id, r.effective_from, r.rules));
+    }
+    hex::encode(h.finalize())
+}
+
+/// Which rules versions a month used: `default` and/or `#id` of each version.
+fn rules_version(lines: &[ClosingLine]) -> String {
+    let used: BTreeSet<String> =
+        lines.iter().map(|l| l.rules_id.map_or("default".to_string(), |r| format!("#{r}"))).collect();
+    if used.is_empty() { "default".into() } else { used.into_iter().collect::<Vec<_>>().join(",") }
+}
+
+fn sum(lines: &[ClosingLine], f: fn(&ClosingLine) -> Money) -> Money {
+    lines.iter().map(f).sum()
+}
+
+/// Narrows a line filter to the actor's scope.
+fn scoped_lines(actor: &Actor, f: LineFilter) -> LineFilter {
+    let inv = crate::authz::scoped(
+        actor,
+        InventoryFilter {
+            agency_id: f.agency_id,
+            operator_id: f.operator_id,
+            lot_id: f.lot_id,
+            ..Default::default()
+        },
+    );
+    LineFilter { agency_id: inv.agency_id, operator_id: inv.operator_id, ..f }
+}
+
+/// The lots an operator holds, alone or in a consortium.
+async fn operator_lots(tx: &mut Tx, operator: OperatorId) -> AppResult<BTreeSet<LotId>> {
+    let f = InventoryFilter { operator_id: Some(operator), ..Default::default() };
+    Ok(tx.list_lots(&f, redegov_store::Page::all()).await?.items.into_iter().map(|l| l.id).collect())
+}
+
+/// Keeps the lines and breaches a filter selects.
+async fn filter_results(
+    tx: &mut Tx,
+    f: &LineFilter,
+    lines: Vec<ClosingLine>,
+    breaches: Vec<ClosingBreach>,
+) -> AppResult<(Vec<ClosingLine>, Vec<ClosingBreach>)> {
+    let lots = match f.operator_id {
+        Some(op) => Some(operator_lots(tx, op).await?),
+        None => None,
+    };
+    let keep = |l: &ClosingLine| {
+        f.access_id.is_none_or(|a| a == l.access_id)
+            && f.agency_id.is_none_or(|a| a == l.agency_id)
+            && f.lot_id.is_none_or(|x| x == l.lot_id)
+            && lots.as_ref().is_none_or(|set| set.contains(&l.lot_id))
+    };
+    let lines: Vec<ClosingLine> = lines.into_iter().filter(keep).collect();
+    let kept: BTreeSet<AccessId> = lines.iter().map(|l| l.access_id).collect();
+    let breaches = breaches.into_iter().filter(|b| kept.contains(&b.access_id)).collect();
+    Ok((lines, breaches))
+}
+
+impl App {
+    /// Computes a month without storing anything (even a closed month: the
+    /// fingerprint then tells whether its inputs still match the snapshot).
+    pub async fn preview_month(&self, actor: &Actor, month: Month, f: LineFilter) -> AppResult<MonthResults> {
+        let f = scoped_lines(actor, f);
+        let mut tx = self.store().read().await?;
+        let closing = tx.closing(&month.to_string()).await?;
+        let inputs = load_inputs(&mut tx, month).await?;
+        let (lines, breaches) = compute(&inputs, &|_, _, _| {})?;
+        let version = rules_version(&lines);
+        let (lines, breaches) = filter_results(&mut tx, &f, lines, breaches).await?;
+        Ok(MonthResults {
+            month,
+            closing,
+            inputs_fingerprint: fingerprint(&inputs),
+            rules_version: version,
+            lines,
+            breaches,
+        })
+    }
+
+    /// The month's results: the stored snapshot of a closed month, a
+    /// preview of an open one.
+    pub async fn month_results(&self, actor: &Actor, month: Month, f: LineFilter) -> AppResult<MonthResults> {
+        let scoped = scoped_lines(actor, f);
+        let mut tx = self.store().read().await?;
+        match tx.closing(&month.to_string()).await? {
+            Some(closing) => {
+                let lines = tx.closing_lines(closing.id, &scoped).await?;
+                let breaches = tx.closing_breaches(closing.id, &scoped).await?;
+                Ok(MonthResults {
+                    month,
+                    inputs_fingerprint: closing.inputs_fingerprint.clone(),
+                    rules_version: closing.rules_version.clone(),
+                    closing: Some(closing),
+                    lines,
+                    breaches,
+                })
+            }
+            None => {
+                drop(tx);
+                self.preview_month(actor, month, f).await
+            }
+        }
+    }
+
+    /// Closes a month: measures it and stores the snapshot, in one
+    /// transaction. A month closes once, after it has ended.
+    pub async fn close_month(
+        &self,
+        actor: &Actor,
+        month: Month,
+        progress: ClosingProgress<'_>,
+    ) -> AppResult<ClosingRecord> {
+        require_write(actor, Resource::Closing)?;
+        let now = self.now();
+        let label = month.to_string();
+        if month_bounds(month).end > now.timestamp() {
+            return Err(FieldError::new("month", Rule::Other(format!("{label} has not ended yet"))).into());
+        }
+        let mut tx = self.store().write().await?;
+        if tx.closing(&label).await?.is_some() {
+            return Err(FieldError::new("month", Rule::MonthClosed { month: label }).into());
+        }
+        progress("Lendo acessos, chamados e regras", 0, 1);
+        let inputs = load_inputs(&mut tx, month).await?;
+        progress("Lendo acessos, chamados e regras", 1, 1);
+        let (lines, breaches) = compute(&inputs, progress)?;
+        let mut closing = ClosingRecord {
+            id: 0,
+            month: label.clone(),
+            closed_at: now,
+            closed_by: Some(actor.user_id),
+            inputs_fingerprint: fingerprint(&inputs),
+            rules_version: rules_version(&lines),
+            accesses: lines.len() as i64,
+            charge: sum(&lines, |l| l.charge),
+            credit: sum(&lines, |l| l.credit),
+            net: sum(&lines, |l| l.net),
+        };
+        progress("Gravando o fechamento", 0, 1);
+        closing.id = tx.insert_closing(&closing, &lines, &breaches).await.map_err(|e| match e {
+            redegov_store::StoreError::Conflict(_) => {
+                AppError::from(FieldError::new("month", Rule::MonthClosed { month: label.clone() }))
+            }
+            other => other.into(),
+        })?;
+        record(
+            &mut tx,
+            actor,
+            now,
+            Action::Create,
+            "month_closing",
+            Some(closing.id),
+            None::<&()>,
+            Some(&ClosingAudit::of(&closing)),
+        )
+        .await?;
+        tx.commit().await?;
+        progress("Gravando o fechamento", 1, 1);
+        Ok(closing)
+    }
+
+    /// Every closed month, newest first.
+    pub async fn list_closings(&self) -> AppResult<Vec<ClosingRecord>> {
+        let mut tx = self.store().read().await?;
+        Ok(tx.list_closings().await?)
+    }
+
+    /// Why an access was credited what it was in a month.
+    pub async fn explain_access_month(
+        &self,
+        actor: &Actor,
+        access_id: AccessId,
+        month: Month,
+    ) -> AppResult<AccessExplanation> {
+        let mut tx = self.store().read().await?;
+        let row = tx.access(access_id).await.map_err(AppError::not_found("access"))?;
+        ensure_sees(&mut tx, actor, OperatorScoped::Access, access_id.0, Some(row.agency_id)).await?;
+        let inputs = load_inputs(&mut tx, month).await?;
+        let index = Index::new(&inputs)?;
+        let m = inputs.accesses.iter().find(|m| m.access.id == access_id);
+        let (explanation, rules_id, granularity) = match m {
+            Some(m) => {
+                let p = index.prepare(m);
+                let g = p.rules.granularity_seconds;
+                (explain_with(inputs.span, &p.access_month, &p.others, g), p.rules_id, g)
+            }
+            None => {
+                // Not billable in the month: an empty explanation.
+                let a = AccessMonth {
+                    monthly_price: row.access.monthly_price,
+                    activated_at: None,
+                    deactivated_at: None,
+                    links: 1,
+                    outages: vec![],
+                    maintenance: vec![],
+                };
+                (explain_with(inputs.span, &a, &[], 1), None, 1)
+            }
+        };
+        let closed_line = match tx.closing(&month.to_string()).await? {
+            Some(c) => {
+                let f = LineFilter { access_id: Some(access_id), ..Default::default() };
+                tx.closing_lines(c.id, &f).await?.into_iter().next()
+            }
+            None => None,
+        };
+        Ok(AccessExplanation {
+            month,
+            access_id,
+            explanation,
+            rules_id,
+            granularity_seconds: granularity,
+            closed_line,
+        })
+    }
+
+    /// Records an adjustment: a correction of a closed month, applied in the
+    /// current open month, with its reason.
+    pub async fn create_adjustment(&self, actor: &Actor, input: AdjustmentInput) -> AppResult<Adjustment> {
+        require_write(actor, Resource::Closing)?;
+        let now = self.now();
+        let mut tx = self.store().write().await?;
+        reference(tx.access(input.access_id).await, "access_id").await?;
+        let refers_to = input.refers_to.to_string();
+        if tx.closing(&refers_to).await?.is_none() {
+            return Err(FieldError::new(
+                "refers_to",
+                Rule::Other("an adjustment corrects a closed month; this month is still open".into()),
+            )
+            .into());
+        }
+        let reason = required("reason", &input.reason)?;
+        // Applied in the first open month after the corrected one that is
+        // not before the current month.
+        let current = redegov_domain::measure::month_of(redegov_domain::time::to_network_date(now));
+        let mut month = input.refers_to.next().max(current);
+        while tx.closing(&month.to_string()).await?.is_some() {
+            month = month.next();
+        }
+        let adj = tx
+            .insert_adjustment(
+                &NewAdjustment {
+                    month: month.to_string(),
+                    refers_to,
+                    access_id: input.access_id,
+                    credit: input.credit,
+                    reason,
+                    created_by: Some(actor.user_id),
+                },
+                now,
+            )
+            .await?;
+        record(&mut tx, actor, now, Action::Create, "adjustment", Some(adj.id.0), None::<&()>, Some(&adj))
+            .await?;
+        tx.commit().await?;
+        Ok(adj)
+    }
+
+    /// Adjustments applied in a month, in scope.
+    pub async fn list_adjustments(
+        &self,
+        actor: &Actor,
+        month: Month,
+        f: LineFilter,
+    ) -> AppResult<Vec<Adjustment>> {
+        let f = scoped_lines(actor, f);
+        let mut tx = self.store().read().await?;
+        Ok(tx.adjustments(&month.to_string(), &f).await?)
+    }
+
+    /// The billing report of one agency with one lot holder in a month.
+    pub async fn billing_report(
+        &self,
+        actor: &Actor,
+        month: Month,
+        agency_id: AgencyId,
+        holder: LotHolder,
+    ) -> AppResult<BillingReport> {
+        let results = self
+            .month_results(actor, month, LineFilter { agency_id: Some(agency_id), ..Default::default() })
+            .await?;
+        let mut tx = self.store().read().await?;
+        let agency = tx.agency(agency_id).await.map_err(AppError::not_found("agency"))?;
+        ensure_sees(&mut tx, actor, OperatorScoped::Agency, agency_id.0, Some(agency_id)).await?;
+        let lots: HashMap<LotId, redegov_domain::inventory::Lot> = tx
+            .list_lots(&InventoryFilter::default(), redegov_store::Page::all())
+            .await?
+            .items
+            .into_iter()
+            .map(|l| (l.id, l))
+            .collect();
+        let (holder_party, members) = match holder {
+            LotHolder::Operator(o) => {
+                let op = tx.operator(o).await.map_err(AppError::not_found("operator"))?;
+                (Party { id: o.0, name: op.name, cnpj: op.cnpj.masked() }, vec![])
+            }
+            LotHolder::Consortium(c) => {
+                let cons = tx.consortium(c).await.map_err(AppError::not_found("consortium"))?;
+                let mut members = Vec::new();
+                for m in &cons.members {
+                    let op = tx.operator(m.operator_id).await?;
+                    members.push((Party { id: op.id.0, name: op.name, cnpj: op.cnpj.masked() }, m.share_bp));
+                }
+                (Party { id: c.0, name: cons.name, cnpj: String::new() }, members)
+            }
+        };
+        let mut contract = String::new();
+        let mut lines = Vec::new();
+        for l in results.lines.iter().filter(|l| lots.get(&l.lot_id).is_some_and(|lot| lot.holder == holder))
+        {
+            let row = tx.access(l.access_id).await?;
+            let site = tx.site(row.access.site_id).await?;
+            if contract.is_empty()
+                && let Some(lot) = lots.get(&l.lot_id)
+            {
+                contract = tx.contract(lot.contract_id).await?.number;
+            }
+            let r = redegov_domain::measure::Measurement {
+                period_seconds: l.period_seconds,
+                billable_seconds: l.billable_seconds,
+                downtime_seconds: l.downtime_seconds,
+                availability_micro: l.availability_micro,
+                charge: l.charge,
+                credit: l.credit,
+                net: l.net,
+            };
+            lines.push(BillingLine {
+                access_id: l.access_id.0,
+                designation: access_designation(l.access_id),
+                site: site.name,
+                municipality: row.municipality_name,
+                lot: row.lot_code,
+                service: format!("{} · {} Mbps", row.access.profile.label(), row.access.bandwidth_mbps),
+                billable_seconds: l.billable_seconds,
+                downtime_seconds: l.downtime_seconds,
+                availability_percent: r.availability_percent(),
+                charge: l.charge,
+                credit: l.credit,
+                net: l.net,
+            });
+        }
+        let adjustments = tx
+            .adjustments(&month.to_string(), &LineFilter { agency_id: Some(agency_id), ..Default::default() })
+            .await?;
+        let mut adjustment_lines = Vec::new();
+        for a in adjustments {
+            let row = tx.access(a.access_id).await?;
+            if lots.get(&row.access.lot_id).is_some_and(|lot| lot.holder == holder) {
+                adjustment_lines.push(AdjustmentLine {
+                    id: a.id.0,
+                    access_id: a.access_id.0,
+                    designation: access_designation(a.access_id),
+                    refers_to: a.refers_to,
+                    reason: a.reason,
+                    credit: a.credit,
+                });
+            }
+        }
+        Ok(BillingReport::build(
+            month.to_string(),
+            results.closing.is_some(),
+            Party { id: agency.id.0, name: agency.name, cnpj: agency.cnpj.masked() },
+            holder_party,
+            contract,
+            lines,
+            adjustment_lines,
+            members,
+        ))
+    }
+
+    /// The rules versions of a lot (every role may read the contract's rules).
+    pub async fn list_rules(&self, lot: LotId) -> AppResult<Vec<(RulesRecord, ImrRules)>> {
+        let mut tx = self.store().read().await?;
+        reference(tx.lot(lot).await, "lot_id").await?;
+        let records = tx.all_rules(Some(lot)).await?;
+        records
+            .into_iter()
+            .map(|r| {
+                let rules = serde_json::from_str(&r.rules).map_err(|e| AppError::Internal(e.to_string()))?;
+                Ok((r, rules))
+            })
+            .collect()
+    }
+
+    /// Sets a lot's rules from `effective_from` on (admin). A version that
+    /// would change a closed month is refused.
+    pub async fn put_rules(
+        &self,
+        actor: &Actor,
+        lot: LotId,
+        effective_from: NaiveDate,
+        rules: ImrRules,
+    ) -> AppResult<RulesRecord> {
+        require_write(actor, Resource::Rules)?;
+        rules.validate()?;
+        let now = self.now();
+        let mut tx = self.store().write().await?;
+        reference(tx.lot(lot).await, "lot_id").await?;
+        let from =
+            redegov_domain::measure::month_bounds(redegov_domain::measure::month_of(effective_from)).start;
+        ensure_months_open(&mut tx, Span::new(from, i64::MAX), "effective_from").await?;
+        let json = serde_json::to_string(&rules).map_err(|e| AppError::Internal(e.to_string()))?;
+        let before = tx.all_rules(Some(lot)).await?.into_iter().find(|r| r.effective_from == effective_from);
+        let stored = tx.put_rules(lot, effective_from, &json, now).await?;
+        let audit = |r: &RulesRecord| RulesAudit {
+            lot_id: r.lot_id,
+            effective_from: r.effective_from,
+            rules: r.rules.clone(),
+        };
+        record(
+            &mut tx,
+            actor,
+            now,
+            if before.is_some() { Action::Update } else { Action::Create },
+            "contract_rules",
+            Some(stored.id.0),
+            before.as_ref().map(audit).as_ref(),
+            Some(&audit(&stored)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+}
+
+/// How an access is named on reports.
+pub fn access_designation(id: AccessId) -> String {
+    format!("AC-{:06}", id.0)
+}
+
+#[derive(serde::Serialize)]
+struct ClosingAudit<'a> {
+    month: &'a str,
+    inputs_fingerprint: &'a str,
+    rules_version: &'a str,
+    accesses: i64,
+    charge_centavos: i64,
+    credit_centavos: i64,
+    net_centavos: i64,
+}
+
+impl<'a> ClosingAudit<'a> {
+    fn of(c: &'a ClosingRecord) -> Self {
+        ClosingAudit {
+            month: &c.month,
+            inputs_fingerprint: &c.inputs_fingerprint,
+            rules_version: &c.rules_version,
+            accesses: c.accesses,
+            charge_centavos: c.charge.centavos(),
+            credit_centavos: c.credit.centavos(),
+            net_centavos: c.net.centavos(),
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct RulesAudit {
+    lot_id: LotId,
+    effective_from: NaiveDate,
+    rules: String,
+}
