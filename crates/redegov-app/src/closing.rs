@@ -27,6 +27,7 @@ use redegov_store::closing::{
 use redegov_store::incidents::RulesRecord;
 use redegov_store::inventory::{InventoryFilter, OperatorScoped};
 use sha2::{Digest, Sha256};
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 
 /// Progress of a long closing: (stage in pt-BR, done, total).
@@ -489,10 +490,73 @@ impl App {
         Ok(closing)
     }
 
-    /// Every closed month, newest first.
-    pub async fn list_closings(&self) -> AppResult<Vec<ClosingRecord>> {
+    /// Every closed month, newest first. A scoped actor (agency, operator)
+    /// sees the totals of its own lines only.
+    pub async fn list_closings(&self, actor: &Actor) -> AppResult<Vec<ClosingRecord>> {
         let mut tx = self.store().read().await?;
-        Ok(tx.list_closings().await?)
+        let mut closings = tx.list_closings().await?;
+        let f = scoped_lines(actor, LineFilter::default());
+        if f != LineFilter::default() {
+            for c in &mut closings {
+                let lines = tx.closing_lines(c.id, &f).await?;
+                c.accesses = lines.len() as i64;
+                c.charge = sum(&lines, |l| l.charge);
+                c.credit = sum(&lines, |l| l.credit);
+                c.net = sum(&lines, |l| l.net);
+            }
+        }
+        Ok(closings)
+    }
+
+    /// The billing reports a month has in the actor's scope: one row per
+    /// agency × lot holder, with its totals (lines only, before adjustments).
+    pub async fn billing_index(&self, actor: &Actor, month: Month) -> AppResult<Vec<BillingIndexRow>> {
+        let results = self.month_results(actor, month, LineFilter::default()).await?;
+        let mut tx = self.store().read().await?;
+        let lots: HashMap<LotId, LotHolder> = tx
+            .list_lots(&InventoryFilter::default(), redegov_store::Page::all())
+            .await?
+            .items
+            .into_iter()
+            .map(|l| (l.id, l.holder))
+            .collect();
+        let mut rows: std::collections::BTreeMap<(AgencyId, HolderKey), BillingIndexRow> = Default::default();
+        for l in &results.lines {
+            let Some(holder) = lots.get(&l.lot_id).copied() else { continue };
+            let row = rows.entry((l.agency_id, HolderKey::of(holder))).or_insert_with(|| BillingIndexRow {
+                agency_id: l.agency_id,
+                agency_name: String::new(),
+                holder,
+                holder_name: String::new(),
+                accesses: 0,
+                charge: Money::ZERO,
+                credit: Money::ZERO,
+                net: Money::ZERO,
+            });
+            row.accesses += 1;
+            row.charge = row.charge + l.charge;
+            row.credit = row.credit + l.credit;
+            row.net = row.net + l.net;
+        }
+        let mut out: Vec<BillingIndexRow> = rows.into_values().collect();
+        let mut names: HashMap<HolderKey, String> = HashMap::new();
+        let mut agencies: HashMap<AgencyId, String> = HashMap::new();
+        for row in &mut out {
+            if let Entry::Vacant(e) = agencies.entry(row.agency_id) {
+                e.insert(tx.agency(row.agency_id).await?.name);
+            }
+            row.agency_name = agencies[&row.agency_id].clone();
+            let key = HolderKey::of(row.holder);
+            if let Entry::Vacant(e) = names.entry(key) {
+                e.insert(match row.holder {
+                    LotHolder::Operator(o) => tx.operator(o).await?.name,
+                    LotHolder::Consortium(c) => tx.consortium(c).await?.name,
+                });
+            }
+            row.holder_name = names[&key].clone();
+        }
+        out.sort_by(|a, b| a.agency_name.cmp(&b.agency_name).then(a.holder_name.cmp(&b.holder_name)));
+        Ok(out)
     }
 
     /// Why an access was credited what it was in a month.
@@ -698,10 +762,12 @@ impl App {
         ))
     }
 
-    /// The rules versions of a lot (every role may read the contract's rules).
-    pub async fn list_rules(&self, lot: LotId) -> AppResult<Vec<(RulesRecord, ImrRules)>> {
+    /// The rules versions of a lot. The contract's rules are public to
+    /// every signed-in role that sees the lot.
+    pub async fn list_rules(&self, actor: &Actor, lot: LotId) -> AppResult<Vec<(RulesRecord, ImrRules)>> {
         let mut tx = self.store().read().await?;
-        reference(tx.lot(lot).await, "lot_id").await?;
+        tx.lot(lot).await.map_err(AppError::not_found("lot"))?;
+        ensure_sees(&mut tx, actor, OperatorScoped::Lot, lot.0, None).await?;
         let records = tx.all_rules(Some(lot)).await?;
         records
             .into_iter()
@@ -750,6 +816,35 @@ impl App {
         .await?;
         tx.commit().await?;
         Ok(stored)
+    }
+}
+
+/// One billing report available in a month.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BillingIndexRow {
+    pub agency_id: AgencyId,
+    pub agency_name: String,
+    pub holder: LotHolder,
+    pub holder_name: String,
+    pub accesses: i64,
+    pub charge: Money,
+    pub credit: Money,
+    pub net: Money,
+}
+
+/// An orderable key of a lot holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum HolderKey {
+    Operator(i64),
+    Consortium(i64),
+}
+
+impl HolderKey {
+    fn of(h: LotHolder) -> HolderKey {
+        match h {
+            LotHolder::Operator(o) => HolderKey::Operator(o.0),
+            LotHolder::Consortium(c) => HolderKey::Consortium(c.0),
+        }
     }
 }
 

@@ -26,6 +26,8 @@ pub use error::AppError;
 pub use redegov_domain::role::Actor;
 pub use redegov_store::Page;
 pub use redegov_store::audit::{AuditEntry, AuditFilter};
+pub use redegov_store::closing::{Adjustment, ClosingBreach, ClosingLine, ClosingRecord, LineFilter};
+pub use redegov_store::incidents::{IncidentFilter, IncidentRow, RulesRecord, WindowFilter};
 pub use redegov_store::inventory::{AccessRow, AccessSummaryRow, InventoryFilter, Listed};
 
 /// Where "now" comes from. Production uses [`SystemClock`]; tests use a fake.

@@ -1688,6 +1688,113 @@ fn build_users() -> Vec<DemoUser> {
     ]
 }
 
+// ---------------------------------------------------------------------------
+// Demo incidents and maintenance windows
+// ---------------------------------------------------------------------------
+
+/// The months with demo incidents, so the closing has something to measure.
+pub const DEMO_INCIDENT_MONTHS: [crate::measure::Month; 2] =
+    [crate::measure::Month { year: 2026, month: 9 }, crate::measure::Month { year: 2026, month: 10 }];
+
+/// A demo incident, resolved and confirmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoIncident {
+    /// An index into [`DemoNetwork::accesses`].
+    pub access: usize,
+    /// `Some(i)`: only the access's probe target `i` was down.
+    pub link: Option<usize>,
+    pub started_at: Timestamp,
+    pub ended_at: Timestamp,
+    pub responsibility: crate::incident::Responsibility,
+    pub cause: &'static str,
+    pub ticket: String,
+    pub clock_stops: Vec<crate::measure::Span>,
+}
+
+/// A demo maintenance window on one access, announced 72 h ahead and approved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoWindow {
+    pub access: usize,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub announced_at: Timestamp,
+    pub description: &'static str,
+}
+
+const OPERATOR_CAUSES: &[&str] = &[
+    "Rompimento de fibra óptica",
+    "Falha no equipamento da operadora (CPE)",
+    "Falha na rede de transporte da operadora",
+    "Queda de energia na estação da operadora",
+    "Congestionamento no backbone",
+];
+
+/// The demo incidents and windows of [`DEMO_INCIDENT_MONTHS`]: about one
+/// access in twelve has an incident each month, most of them the operator's
+/// (some with clock stops, some on one link of a redundant access), a few
+/// the agency's or third parties'; a few accesses have an approved window,
+/// with an incident during it. Deterministic, like the network.
+pub fn demo_incidents(net: &DemoNetwork) -> (Vec<DemoIncident>, Vec<DemoWindow>) {
+    use crate::incident::Responsibility as R;
+    use crate::measure::{Span, month_bounds};
+    let mut incidents = Vec::new();
+    let mut windows = Vec::new();
+    for (k, month) in DEMO_INCIDENT_MONTHS.into_iter().enumerate() {
+        let bounds = month_bounds(month);
+        let mut rng = Rng::stream(900 + k as u64);
+        for (i, a) in net.accesses.iter().enumerate() {
+            if !rng.chance(85) {
+                continue;
+            }
+            let start = bounds.start + rng.below(bounds.seconds() as u64) as i64;
+            let start = start - start % 60;
+            if start < a.activated_at.timestamp() {
+                continue;
+            }
+            // Mostly short, sometimes long: 10 min to about 30 h.
+            let minutes = if rng.chance(700) { 10 + rng.below(230) } else { 240 + rng.below(1_560) };
+            let end = start + minutes as i64 * 60;
+            let responsibility =
+                rng.weighted(&[(R::Operator, 80), (R::Agency, 10), (R::ThirdParty, 5), (R::ForceMajeure, 5)]);
+            let cause = match responsibility {
+                R::Operator => rng.pick(OPERATOR_CAUSES),
+                R::Agency => "Equipamento do órgão desligado (falta de energia no prédio)",
+                R::ThirdParty => "Obra de terceiros danificou o cabeamento",
+                _ => "Temporal derrubou postes na região",
+            };
+            let links = a.probe_targets.len();
+            let link = (links > 1 && rng.chance(600)).then(|| rng.below(links as u64) as usize);
+            let clock_stops = if responsibility == R::Operator && minutes > 120 && rng.chance(250) {
+                let from = start + 30 * 60;
+                vec![Span::new(from, from + (minutes as i64 * 60) / 4)]
+            } else {
+                vec![]
+            };
+            incidents.push(DemoIncident {
+                access: i,
+                link,
+                started_at: from_epoch(start),
+                ended_at: from_epoch(end),
+                responsibility,
+                cause,
+                ticket: format!("OP-{}{:02}-{:05}", month.year, month.month, incidents.len() + 1),
+                clock_stops,
+            });
+            if rng.chance(60) && start - bounds.start > 3 * 86_400 {
+                // Maintenance announced ahead, covering the incident's first hour.
+                windows.push(DemoWindow {
+                    access: i,
+                    starts_at: from_epoch(start),
+                    ends_at: from_epoch(start + 3_600),
+                    announced_at: from_epoch(start - 72 * 3_600),
+                    description: "Substituição programada do roteador de acesso",
+                });
+            }
+        }
+    }
+    (incidents, windows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2062,5 +2169,27 @@ mod tests {
         let c = &demo().contract;
         assert_eq!(c.ceiling.format_brl(), "R$ 96.055.953,00");
         assert!(c.starts_on < phase3_start() && last_activation_day() < c.ends_on);
+    }
+
+    #[test]
+    fn demo_incidents_are_deterministic_and_well_formed() {
+        let net = demo_network();
+        let (incidents, windows) = demo_incidents(&net);
+        assert_eq!((incidents, windows), demo_incidents(&net));
+        let (incidents, windows) = demo_incidents(&net);
+        assert!((300..700).contains(&incidents.len()), "{} incidents", incidents.len());
+        assert!(!windows.is_empty());
+        for i in &incidents {
+            let a = &net.accesses[i.access];
+            assert!(i.started_at >= a.activated_at && i.ended_at > i.started_at);
+            assert!(i.link.is_none_or(|l| l < a.probe_targets.len()));
+            assert!(
+                i.clock_stops
+                    .iter()
+                    .all(|s| s.start >= i.started_at.timestamp() && s.end <= i.ended_at.timestamp())
+            );
+        }
+        assert!(incidents.iter().any(|i| i.link.is_some()), "some link-only outages");
+        assert!(incidents.iter().any(|i| !i.clock_stops.is_empty()), "some clock stops");
     }
 }

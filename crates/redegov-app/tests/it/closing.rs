@@ -187,6 +187,13 @@ async fn a_month_is_measured_closed_and_never_changes(db: TestDb) {
     let parts: Vec<i64> = report.parts.iter().map(|p| p.net.centavos()).collect();
     assert_eq!(parts.iter().sum::<i64>(), report.totals.net.centavos());
     assert_eq!(parts, vec![33_804, 33_804]);
+    let index = app.billing_index(&sys, OCT).await.expect("index");
+    assert_eq!(index.len(), 2, "one report per agency × holder");
+    let index_b = app.billing_index(&manager_b, OCT).await.expect("index");
+    assert_eq!(index_b.len(), 1);
+    assert_eq!(index_b[0].net, report.totals.net);
+    let closings = app.list_closings(&manager_b).await.expect("closings");
+    assert_eq!(closings[0].net.centavos(), 67_742 - 134, "scoped totals");
     // Another agency's report is out of scope.
     let other = app.billing_report(&manager_b, OCT, w.agency_a, LotHolder::Operator(w.alfa)).await;
     assert!(matches!(other, Err(AppError::NotFound(_))));
