@@ -12,6 +12,7 @@ pub mod error;
 pub mod export;
 pub mod list_cache;
 pub mod portal;
+pub mod reports;
 
 use axum::Router;
 use redegov_app::App;

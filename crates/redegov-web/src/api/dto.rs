@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 /// Distinguishes an absent field (`None`) from an explicit `null`
 /// (`Some(None)`), for PATCH.
-fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+pub(crate) fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
@@ -30,7 +30,7 @@ fn iso(d: chrono::NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-fn need<T>(field: &str, value: Option<T>) -> Valid<T> {
+pub(crate) fn need<T>(field: &str, value: Option<T>) -> Valid<T> {
     value.ok_or_else(|| FieldError::new(field, Rule::Required))
 }
 

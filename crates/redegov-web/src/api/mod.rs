@@ -2,9 +2,15 @@
 //! ([`crate::auth::ApiActor`]) and calls one use case; the app layer decides
 //! what the actor may see and change. Lists answer `{"items", "total",
 //! "page", "page_size"}`; errors `{"error": {"code", "message", "field"}}`.
+//!
+//! The inventory lives in [`dto`] and `handlers`; incidents and maintenance
+//! windows in [`incidents`]; contract rules, the monthly closing, results,
+//! explanations, billing reports and adjustments in [`months`].
 
 pub mod dto;
 mod handlers;
+pub mod incidents;
+pub mod months;
 pub mod openapi;
 
 use crate::WebState;
@@ -12,7 +18,7 @@ use crate::error::ApiError;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::routing::get;
+use axum::routing::{get, post};
 use redegov_app::{InventoryFilter, Page};
 use redegov_domain::error::{FieldError, Rule};
 use redegov_domain::ids::*;
@@ -44,6 +50,22 @@ pub fn routes() -> Router<WebState> {
         .route("/audit", get(list_audit))
         .route("/audit/verify", get(verify_audit))
         .route("/municipalities", get(list_municipalities))
+        .route("/incidents", get(incidents::list_incidents).post(incidents::create_incident))
+        .route("/incidents/{id}", get(incidents::get_incident).patch(incidents::update_incident))
+        .route("/maintenance-windows", get(incidents::list_windows).post(incidents::propose_window))
+        .route("/maintenance-windows/{id}", get(incidents::get_window))
+        .route("/maintenance-windows/{id}/approve", post(incidents::approve_window))
+        .route("/maintenance-windows/{id}/reject", post(incidents::reject_window))
+        .route("/lots/{id}/rules", get(months::list_rules).put(months::put_rules))
+        .route("/months", get(months::list_months))
+        .route("/months/{month}/preview", get(months::preview))
+        .route("/months/{month}/measurements", get(months::measurements))
+        .route("/months/{month}/close", post(months::close_month))
+        .route("/months/{month}/accesses/{access_id}/explanation", get(months::explanation))
+        .route("/months/{month}/billing-reports", get(months::billing_index))
+        .route("/months/{month}/billing-reports/{agency_id}/{holder}", get(months::billing_report))
+        .route("/months/{month}/adjustments", get(months::list_adjustments))
+        .route("/adjustments", post(months::create_adjustment))
         .route("/openapi.json", get(openapi::document))
         .merge(openapi::swagger_ui())
         .fallback(|| async {
@@ -65,20 +87,42 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         if bytes.is_empty() {
             return Err(ApiError::bad_request(None, "a JSON object body is required"));
         }
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de).map(ApiJson).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner().to_string();
-            // serde_path_to_error's path already ends at an unknown field; a
-            // missing one is reported at its parent, so name it from the message.
-            let field = match inner.split('`').nth(1) {
-                Some(name) if inner.starts_with("missing field") && path == "." => name.to_string(),
-                Some(name) if inner.starts_with("missing field") => format!("{path}.{name}"),
-                _ => path,
-            };
-            let field = (field != ".").then_some(field);
-            ApiError::bad_request(field, format!("malformed JSON: {inner}"))
-        })
+        decode(&bytes).map(ApiJson)
+    }
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        // serde_path_to_error's path already ends at an unknown field; a
+        // missing one is reported at its parent, so name it from the message.
+        let field = match inner.split('`').nth(1) {
+            Some(name) if inner.starts_with("missing field") && path == "." => name.to_string(),
+            Some(name) if inner.starts_with("missing field") => format!("{path}.{name}"),
+            _ => path,
+        };
+        let field = (field != ".").then_some(field);
+        ApiError::bad_request(field, format!("malformed JSON: {inner}"))
+    })
+}
+
+/// Like [`ApiJson`], but an empty body is the default value (for actions
+/// such as approving a window, whose body is optional).
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::bad_request(None, format!("cannot read the body: {e}")))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(T::default()));
+        }
+        decode(&bytes).map(OptionalJson)
     }
 }
 
@@ -112,6 +156,23 @@ fn query_int(raw: &[(String, String)], names: &[&str]) -> Result<Option<i64>, Ap
     Ok(None)
 }
 
+fn raw_query(parts: &axum::http::request::Parts) -> Result<Vec<(String, String)>, ApiError> {
+    serde_urlencoded::from_str(parts.uri.query().unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(None, format!("malformed query string: {e}")))
+}
+
+fn page_of(raw: &[(String, String)]) -> Result<Page, ApiError> {
+    let page_no = query_int(raw, &["page"])?.unwrap_or(1);
+    let page_size = query_int(raw, &["page_size"])?.unwrap_or(50);
+    if page_no < 1 {
+        return Err(FieldError::new("page", Rule::OutOfRange { min: 1, max: i64::MAX }).into());
+    }
+    if !(1..=Page::MAX_SIZE).contains(&page_size) {
+        return Err(FieldError::new("page_size", Rule::OutOfRange { min: 1, max: Page::MAX_SIZE }).into());
+    }
+    Ok(Page { page: page_no, page_size })
+}
+
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ListQuery {
     type Rejection = ApiError;
 
@@ -119,16 +180,8 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ListQuery {
         parts: &mut axum::http::request::Parts,
         _: &S,
     ) -> Result<Self, Self::Rejection> {
-        let raw: Vec<(String, String)> = serde_urlencoded::from_str(parts.uri.query().unwrap_or(""))
-            .map_err(|e| ApiError::bad_request(None, format!("malformed query string: {e}")))?;
-        let page_no = query_int(&raw, &["page"])?.unwrap_or(1);
-        let page_size = query_int(&raw, &["page_size"])?.unwrap_or(50);
-        if page_no < 1 {
-            return Err(FieldError::new("page", Rule::OutOfRange { min: 1, max: i64::MAX }).into());
-        }
-        if !(1..=Page::MAX_SIZE).contains(&page_size) {
-            return Err(FieldError::new("page_size", Rule::OutOfRange { min: 1, max: Page::MAX_SIZE }).into());
-        }
+        let raw = raw_query(parts)?;
+        let Page { page: page_no, page_size } = page_of(&raw)?;
         let text = |name: &str| raw.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string());
         let status = text("status");
         if let Some(s) = &status {
@@ -150,5 +203,70 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ListQuery {
             search: text("q").filter(|q| !q.is_empty()),
         };
         Ok(ListQuery { page: Page { page: page_no, page_size }, filter, raw })
+    }
+}
+
+/// The query string of a list whose filters the handler reads one by one:
+/// pagination, then typed getters that fail with a 422 naming the filter
+/// (a filter that cannot be understood must never silently widen a list).
+pub struct Filters {
+    pub page: Page,
+    raw: Vec<(String, String)>,
+}
+
+/// A filter error is always a 422: the request was well-formed HTTP, one of
+/// its values breaks a rule.
+fn filter_error(e: FieldError) -> ApiError {
+    ApiError { status: axum::http::StatusCode::UNPROCESSABLE_ENTITY, ..ApiError::invalid(e) }
+}
+
+impl Filters {
+    /// The trimmed value of `name`, `None` when absent or blank.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.raw.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
+    }
+
+    /// An integer id.
+    pub fn id(&self, name: &str) -> Result<Option<i64>, ApiError> {
+        self.text(name)
+            .map(|v| {
+                v.parse().map_err(|_| filter_error(FieldError::new(name, Rule::Malformed("número inteiro"))))
+            })
+            .transpose()
+    }
+
+    /// A code, checked by its parser (`IncidentStatus::parse`, …).
+    pub fn code<T>(
+        &self,
+        name: &str,
+        parse: impl Fn(&str, &str) -> redegov_domain::error::Valid<T>,
+    ) -> Result<Option<T>, ApiError> {
+        self.text(name).map(|v| parse(name, v).map_err(filter_error)).transpose()
+    }
+
+    /// An RFC 3339 instant.
+    pub fn instant(&self, name: &str) -> Result<Option<redegov_domain::time::Timestamp>, ApiError> {
+        self.code(name, redegov_domain::time::parse_instant)
+    }
+
+    /// `true` or `false`; absent is `false`.
+    pub fn flag(&self, name: &str) -> Result<bool, ApiError> {
+        match self.text(name) {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(_) => Err(filter_error(FieldError::new(name, Rule::OneOf(&["true", "false"])))),
+        }
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Filters {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let raw = raw_query(parts)?;
+        Ok(Filters { page: page_of(&raw)?, raw })
     }
 }

@@ -7,6 +7,8 @@
 
 use super::dto::*;
 use super::handlers::ImportOut;
+use super::incidents::*;
+use super::months::*;
 use axum::Json;
 use std::sync::OnceLock;
 use utoipa::OpenApi;
@@ -22,7 +24,11 @@ use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, Ref, RefOr, Require
     info(
         title = "redegov API",
         description = "Inventory of the state's corporate telecom network: operators, consortia, contracts, lots \
-                       and prices, agencies, sites and accesses. Authenticate with `Authorization: Bearer <token>` \
+                       and prices, agencies, sites and accesses; incidents, maintenance windows, contract rules \
+                       and the monthly closing (availability, IMR, credits, billing reports). Money is integer \
+                       centavos in fields ending `_centavos` (never a float); percentages are strings with four \
+                       decimals (`\"99.8656\"`); instants are RFC 3339, answered in UTC; a month is `YYYY-MM`, \
+                       from 00:00 of its first day in America/Sao_Paulo. Authenticate with `Authorization: Bearer <token>` \
                        (create one with `redegov token create --login L`). Lists answer \
                        `{\"items\", \"total\", \"page\", \"page_size\"}` and take `page` and `page_size` (≤ 1000). \
                        Errors answer `{\"error\": {\"code\", \"message\", \"field\"}}` with 400 (malformed), \
@@ -56,7 +62,38 @@ use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, Ref, RefOr, Require
         MunicipalityOut,
         MeOut,
         ChainOut,
-        ImportOut
+        ImportOut,
+        ClockStopIn,
+        ClockStopOut,
+        IncidentIn,
+        IncidentPatch,
+        IncidentOut,
+        WindowIn,
+        WindowOut,
+        DecisionIn,
+        RulesIn,
+        RulesVersionOut,
+        RulesListOut,
+        ClosingOut,
+        BreachOut,
+        LineNumbers,
+        LineOut,
+        TotalsOut,
+        AggregateOut,
+        LotAggregateOut,
+        HolderAggregateOut,
+        MonthOut,
+        TrailEntryOut,
+        ExplanationOut,
+        BillingIndexOut,
+        PartyOut,
+        BillingLineOut,
+        AdjustmentLineOut,
+        BillingTotalsOut,
+        MemberPartOut,
+        BillingReportOut,
+        AdjustmentIn,
+        AdjustmentOut
     ))
 )]
 struct ApiDoc;
@@ -183,6 +220,20 @@ fn body(schema: &str) -> utoipa::openapi::request_body::RequestBody {
         .required(Some(Required::True))
         .content("application/json", ContentBuilder::new().schema(Some(schema_ref(schema))).build())
         .build()
+}
+
+fn path_param(name: &str, kind: Type, description: &str) -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .description(Some(description))
+        .schema(Some(ObjectBuilder::new().schema_type(kind)))
+        .build()
+}
+
+fn month_param() -> utoipa::openapi::path::Parameter {
+    path_param("month", Type::String, "`YYYY-MM`; anything else is a 422 naming `month`")
 }
 
 fn op(tag: &str, summary: String) -> OperationBuilder {
@@ -355,6 +406,7 @@ fn build() -> OpenApiDoc {
             .response("422", error_response("A rule is broken"))
             .build(),
     );
+    closing_paths(paths);
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "bearer",
@@ -375,6 +427,326 @@ fn build() -> OpenApiDoc {
     );
     doc.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
     doc
+}
+
+/// How an incident's statuses map to TMF621 (Trouble Ticket) states.
+const TMF621: &str = "Life cycle open → with_operator → resolved → confirmed → closed (a short outage may be \
+                      resolved straight from open; the NOC may send a resolution back to with_operator). \
+                      `tmf621_status` gives the TMF621 Trouble Ticket state: open → `acknowledged`, \
+                      with_operator → `inProgress`, resolved and confirmed → `resolved` (confirmation by the NOC \
+                      is an internal step of TMF621's resolved), closed → `closed`.";
+
+/// Incidents, maintenance windows, rules and the monthly closing.
+fn closing_paths(paths: &mut utoipa::openapi::Paths) {
+    use HttpMethod::{Get, Patch, Post, Put};
+    let rule_broken = || error_response("A rule is broken; `field` names it and `code` the rule");
+    let scope = || error_response("Absent, or outside your scope");
+    let list = |tag: &str, summary: &str, item: &str, filters: &[(&str, Type)]| {
+        let mut o = op(tag, summary.into())
+            .parameter(query_param("page", Type::Integer))
+            .parameter(query_param("page_size", Type::Integer))
+            .response("200", json_response("A page of items", list_schema(item)))
+            .response("422", error_response("A filter that cannot be understood; `field` names it"));
+        for (name, kind) in filters {
+            o = o.parameter(query_param(name, kind.clone()));
+        }
+        o
+    };
+    let line_filters =
+        || ["agency_id", "lot_id", "access_id", "operator_id"].map(|f| query_param(f, Type::Integer));
+    paths.add_path_operation(
+        "/api/v1/incidents",
+        vec![Get],
+        list(
+            "incidents",
+            "List incidents, newest first, in your scope; `open=true` keeps open ones, `from`/`to` (RFC 3339) \
+             those overlapping the interval",
+            "IncidentOut",
+            &[
+                ("access_id", Type::Integer),
+                ("agency_id", Type::Integer),
+                ("lot_id", Type::Integer),
+                ("operator_id", Type::Integer),
+                ("status", Type::String),
+                ("source", Type::String),
+                ("responsibility", Type::String),
+                ("open", Type::Boolean),
+                ("from", Type::String),
+                ("to", Type::String),
+            ],
+        )
+        .description(Some(TMF621))
+        .build(),
+    );
+    paths.add_path_operation(
+        "/api/v1/incidents",
+        vec![Post],
+        op(
+            "incidents",
+            "Open an incident (NOC, admin; an agency on its accesses; an operator on its lots, with \
+             responsibility `operator`). Refused in a closed month (`month_closed`), with a clock stop \
+             outside the incident (`outside_incident`, field `clock_stops[i]`), ending before it starts \
+             (`dates_out_of_order`), on an unknown access (`unknown_reference`)"
+                .into(),
+        )
+        .description(Some(TMF621))
+        .request_body(Some(body("IncidentIn")))
+        .response("201", json_response("Opened", schema_ref("IncidentOut")))
+        .response("400", error_response("Malformed JSON or instant; `field` names it"))
+        .response("403", error_response("Your role may not open incidents"))
+        .response("422", rule_broken())
+        .build(),
+    );
+    paths.add_path_operation(
+        "/api/v1/incidents/{id}",
+        vec![Get],
+        op("incidents", "Get an incident".into())
+            .parameter(id_param())
+            .response("200", json_response("Found", schema_ref("IncidentOut")))
+            .response("404", scope())
+            .build(),
+    );
+    paths.add_path_operation(
+        "/api/v1/incidents/{id}",
+        vec![Patch],
+        op(
+            "incidents",
+            "Work an incident: status, end (`null` reopens), ticket, notes; responsibility (with `reason`, \
+             audited) and clock stops by the NOC or admin; an agency changes notes only. Refused once a \
+             month it touches is closed"
+                .into(),
+        )
+        .description(Some(TMF621))
+        .parameter(id_param())
+        .request_body(Some(body("IncidentPatch")))
+        .response("200", json_response("Changed", schema_ref("IncidentOut")))
+        .response("403", error_response("Your role may not make this change"))
+        .response("404", scope())
+        .response("422", rule_broken())
+        .build(),
+    );
+    paths.add_path_operation(
+        "/api/v1/maintenance-windows",
+        vec![Get],
+        list(
+            "maintenance-windows",
+            "List maintenance windows in your scope",
+            "WindowOut",
+            &[
+                ("status", Type::String),
+                ("lot_id", Type::Integer),
+                ("access_id", Type::Integer),
+                ("agency_id", Type::Integer),
+                ("operator_id", Type::Integer),
+            ],
+        )
+        .build(),
+    );
+    paths.add_path_operation(
+        "/api/v1/maintenance-windows",
+        vec![Post],
+        op(
+            "maintenance-windows",
+            "Announce a window for an access or a whole lot (operator, NOC, admin), at least the lot's notice \
+             ahead (48 h by default; else 422 `notice_too_short` on `starts_at`)"
+                .into(),
+        )
+        .request_body(Some(body("WindowIn")))
+        .response("201", json_response("Proposed", schema_ref("WindowOut")))
+        .response("403", error_response("Your role may not announce windows"))
+        .response("422", rule_broken())
+        .build(),
+    );
+    paths.add_path_operation(
+        "/api/v1/maintenance-windows/{id}",
+        vec![Get],
+        op("maintenance-windows", "Get a maintenance window".into())
+            .parameter(id_param())
+            .response("200", json_response("Found", schema_ref("WindowOut")))
+            .response("404", scope())
+            .build(),
+    );
+    for (action, summary) in [
+        (
+            "approve",
+            "Approve a proposed window (NOC, admin); only approved windows are excluded from downtime",
+        ),
+        ("reject", "Reject a proposed window (NOC, admin), with a `reason`"),
+    ] {
+        paths.add_path_operation(
+            format!("/api/v1/maintenance-windows/{{id}}/{action}"),
+            vec![Post],
+            op("maintenance-windows", summary.into())
+                .parameter(id_param())
+                .request_body(Some(body("DecisionIn")))
+                .response("200", json_response("Decided", schema_ref("WindowOut")))
+                .response("403", error_response("Your role may not decide windows"))
+                .response("404", scope())
+                .response("422", error_response("Already decided (`invalid_transition`), or no reason"))
+                .build(),
+        );
+    }
+    paths.add_path_operation(
+        "/api/v1/lots/{id}/rules",
+        vec![Get],
+        op(
+            "rules",
+            "The lot's contract rules, every version with its effective date, and the defaults".into(),
+        )
+        .parameter(id_param())
+        .response("200", json_response("Versions", schema_ref("RulesListOut")))
+        .response("404", scope())
+        .build(),
+    );
+    paths.add_path_operation(
+        "/api/v1/lots/{id}/rules",
+        vec![Put],
+        op(
+            "rules",
+            "Set the lot's rules from `effective_from` on (admin); refused if it would change a closed month"
+                .into(),
+        )
+        .parameter(id_param())
+        .request_body(Some(body("RulesIn")))
+        .response("200", json_response("Stored", schema_ref("RulesVersionOut")))
+        .response("400", error_response("Malformed rules; `field` is the JSON path"))
+        .response("403", error_response("Only admin changes the rules"))
+        .response("422", rule_broken())
+        .build(),
+    );
+    paths.add_path_operation(
+        "/api/v1/months",
+        vec![Get],
+        op("months", "Closed months, newest first (totals of your scope)".into())
+            .response("200", json_response("Closings", list_schema("ClosingOut")))
+            .build(),
+    );
+    for (path, summary) in [
+        (
+            "/api/v1/months/{month}/preview",
+            "Compute the month now without storing anything (even a closed month: compare the fingerprint)",
+        ),
+        (
+            "/api/v1/months/{month}/measurements",
+            "One object per access: the stored snapshot of a closed month, a preview of an open one; \
+             aggregated per lot and per lot holder",
+        ),
+    ] {
+        let mut get = op("months", summary.into())
+            .parameter(month_param())
+            .response("200", json_response("Results", schema_ref("MonthOut")))
+            .response("422", error_response("Bad month or filter"));
+        for p in line_filters() {
+            get = get.parameter(p);
+        }
+        paths.add_path_operation(path, vec![Get], get.build());
+    }
+    paths.add_path_operation(
+        "/api/v1/months/{month}/close",
+        vec![Post],
+        op(
+            "months",
+            "Close an ended month (contract manager, admin): measure every access and store the immutable \
+             snapshot; a closed month is refused (`month_closed`)"
+                .into(),
+        )
+        .parameter(month_param())
+        .response("201", json_response("Closed", schema_ref("ClosingOut")))
+        .response("403", error_response("Your role may not close months"))
+        .response("422", rule_broken())
+        .build(),
+    );
+    paths.add_path_operation(
+        "/api/v1/months/{month}/accesses/{access_id}/explanation",
+        vec![Get],
+        op(
+            "months",
+            "Why an access was credited what it was: every interval counted or excluded with its reason, and \
+             the arithmetic in pt-BR"
+                .into(),
+        )
+        .parameter(month_param())
+        .parameter(path_param("access_id", Type::Integer, "The access"))
+        .response("200", json_response("Explanation", schema_ref("ExplanationOut")))
+        .response("404", scope())
+        .build(),
+    );
+    paths.add_path_operation(
+        "/api/v1/months/{month}/billing-reports",
+        vec![Get],
+        op(
+            "billing-reports",
+            "The month's billing reports in your scope: one per agency × lot holder".into(),
+        )
+        .parameter(month_param())
+        .response("200", json_response("Reports", list_schema("BillingIndexOut")))
+        .build(),
+    );
+    let format = ParameterBuilder::new()
+        .name("format")
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some("`json` (default), `csv`, `xlsx` or `pdf` (A4, pt-BR)"))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .build();
+    let file = || {
+        ContentBuilder::new()
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String).format(Some(
+                utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Binary),
+            ))))
+            .build()
+    };
+    paths.add_path_operation(
+        "/api/v1/months/{month}/billing-reports/{agency_id}/{holder}",
+        vec![Get],
+        op(
+            "billing-reports",
+            "The Relatório Consolidado do Faturamento of one agency with one lot holder: a line per access, \
+             adjustment lines, totals that are sums of the lines, consortium parts split by share to the centavo"
+                .into(),
+        )
+        .parameter(month_param())
+        .parameter(path_param("agency_id", Type::Integer, "The agency"))
+        .parameter(path_param("holder", Type::String, "`operator-<id>` or `consortium-<id>`"))
+        .parameter(format)
+        .response(
+            "200",
+            ResponseBuilder::new()
+                .description("The report; files come with Content-Disposition `faturamento-<month>-<agency>-<holder>.<ext>`")
+                .content("application/json", ContentBuilder::new().schema(Some(schema_ref("BillingReportOut"))).build())
+                .content("text/csv", file())
+                .content("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", file())
+                .content("application/pdf", file())
+                .build(),
+        )
+        .response("404", scope())
+        .response("422", error_response("Bad month or format"))
+        .build(),
+    );
+    paths.add_path_operation("/api/v1/months/{month}/adjustments", vec![Get], {
+        let mut get = op("adjustments", "Adjustments applied in the month, in your scope".into())
+            .parameter(month_param())
+            .response("200", json_response("Adjustments", list_schema("AdjustmentOut")));
+        for p in line_filters() {
+            get = get.parameter(p);
+        }
+        get.build()
+    });
+    paths.add_path_operation(
+        "/api/v1/adjustments",
+        vec![Post],
+        op(
+            "adjustments",
+            "Correct a closed month (contract manager, admin): an adjustment line applied in the first open \
+             month, with its reason, audited"
+                .into(),
+        )
+        .request_body(Some(body("AdjustmentIn")))
+        .response("201", json_response("Recorded", schema_ref("AdjustmentOut")))
+        .response("403", error_response("Your role may not record adjustments"))
+        .response("422", rule_broken())
+        .build(),
+    );
 }
 
 /// The document, built once.

@@ -6,7 +6,7 @@
 
 use super::charts::{BarChart, BarInput};
 use super::import;
-use super::view::{Col, Column, Grid, LinkButton, Listing, count, natural_key};
+use super::view::{Col, Column, Grid, Kpi, LinkButton, Listing, count, natural_key};
 use super::{Chrome, Section, may_create, reads_audit, render};
 use crate::WebState;
 use crate::auth::PortalUser;
@@ -199,13 +199,6 @@ impl Listing for HolderRows {
             Col::money(h.active_value),
         ]
     }
-}
-
-/// A headline number.
-struct Kpi {
-    label: &'static str,
-    value: String,
-    note: String,
 }
 
 #[derive(Template)]

@@ -1,20 +1,25 @@
 //! Detail pages of one access, site, agency, lot or operator: every field
 //! with its pt-BR label, and the rows that belong to it (a site's accesses,
 //! an agency's sites and accesses, a lot's prices, counts and region, an
-//! operator's consortia and lots). A record missing or outside the actor's
-//! scope is a 404, the same page either way, so scope does not leak
-//! existence.
+//! operator's consortia and lots; an access's availability and discounts
+//! month by month, from `availability.rs`). The page and section types here
+//! also serve the incident, maintenance, month and billing pages. A record
+//! missing or outside the actor's scope is a 404, the same page either way,
+//! so scope does not leak existence.
 
-use super::charts::{BarChart, BarInput};
+use super::availability;
+use super::charts::{BarChart, BarInput, Matrix};
 use super::columns::{self, region_text};
 use super::fetch::Holders;
-use super::view::{Col, Column, Fact, Grid, LinkButton, Listing, count, mbps, period, when};
+use super::formkit::ActionForm;
+use super::paging::ListQuery;
+use super::view::{Col, Column, Fact, Grid, Kpi, LinkButton, Listing, Opt, count, mbps, period, when};
 use super::{Chrome, Section, may_create, parse_id, reads_audit, render};
 use crate::WebState;
 use crate::auth::PortalUser;
 use crate::error::PageError;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use redegov_app::authz::Resource;
 use redegov_app::{Actor, App, AppError, AuditFilter, InventoryFilter, Page};
@@ -26,40 +31,93 @@ use redegov_domain::municipality;
 /// How many related rows a detail page shows before linking to the list.
 const RELATED_ROWS: i64 = 50;
 
-/// A block of related rows under the facts.
-struct DetailSection {
-    title: String,
-    note: String,
-    chart: Option<BarChart>,
-    grid: Option<Grid>,
-    chips: Vec<String>,
-    more: Option<LinkButton>,
+/// A GET form with one select that reloads the page (a month picker).
+pub(super) struct Picker {
+    pub action: String,
+    pub name: &'static str,
+    pub label: &'static str,
+    pub options: Vec<Opt>,
+    /// Other query parameters the page needs to keep.
+    pub keep: Vec<(&'static str, String)>,
+}
+
+/// A message at the top of a page (`alert-ok`, `alert-info`…).
+pub(super) struct Notice {
+    pub class: &'static str,
+    pub text: String,
+}
+
+/// A block of related rows under the facts. Every part is optional and
+/// shown in this order: picker, note, facts, formulas, chart, links,
+/// grids, chips, forms, "more" link.
+pub(super) struct DetailSection {
+    pub id: &'static str,
+    pub title: String,
+    pub note: String,
+    pub picker: Option<Picker>,
+    pub facts: Vec<Fact>,
+    /// A question the formulas answer ("Por que fui descontado…?").
+    pub question: String,
+    pub formulas: Vec<(&'static str, String)>,
+    pub chart: Option<BarChart>,
+    pub matrix: Option<Matrix>,
+    pub links: Vec<LinkButton>,
+    pub grid: Option<Grid>,
+    /// Further tables, each under its own heading.
+    pub more_grids: Vec<(String, Grid)>,
+    pub chips: Vec<String>,
+    pub forms: Vec<ActionForm>,
+    pub more: Option<LinkButton>,
 }
 
 impl DetailSection {
-    fn new(title: impl Into<String>) -> DetailSection {
+    pub fn new(title: impl Into<String>) -> DetailSection {
         DetailSection {
+            id: "",
             title: title.into(),
             note: String::new(),
+            picker: None,
+            facts: Vec::new(),
+            question: String::new(),
+            formulas: Vec::new(),
             chart: None,
+            matrix: None,
+            links: Vec::new(),
             grid: None,
+            more_grids: Vec::new(),
             chips: Vec::new(),
+            forms: Vec::new(),
             more: None,
         }
     }
 
-    fn grid(mut self, grid: Grid) -> DetailSection {
+    pub fn id(mut self, id: &'static str) -> DetailSection {
+        self.id = id;
+        self
+    }
+
+    pub fn grid(mut self, grid: Grid) -> DetailSection {
         self.grid = Some(grid);
         self
     }
 
-    fn note(mut self, note: impl Into<String>) -> DetailSection {
+    pub fn note(mut self, note: impl Into<String>) -> DetailSection {
         self.note = note.into();
         self
     }
 
+    pub fn chart(mut self, chart: BarChart) -> DetailSection {
+        self.chart = Some(chart);
+        self
+    }
+
+    pub fn form(mut self, form: ActionForm) -> DetailSection {
+        self.forms.push(form);
+        self
+    }
+
     /// Links to the full list when the section shows only part of it.
-    fn more_if(mut self, shown: usize, total: i64, label: &str, href: String) -> DetailSection {
+    pub fn more_if(mut self, shown: usize, total: i64, label: &str, href: String) -> DetailSection {
         if (shown as i64) < total {
             self.more = Some(LinkButton::secondary(format!("{label} ({})", count(total)), href));
         }
@@ -69,22 +127,26 @@ impl DetailSection {
 
 #[derive(Template)]
 #[template(path = "detail.html")]
-struct DetailPage {
-    chrome: Chrome,
-    heading: String,
-    subtitle: String,
-    actions: Vec<LinkButton>,
-    facts: Vec<Fact>,
-    sections: Vec<DetailSection>,
+pub(super) struct DetailPage {
+    pub chrome: Chrome,
+    pub heading: String,
+    pub subtitle: String,
+    pub actions: Vec<LinkButton>,
+    pub notice: Option<Notice>,
+    pub kpis: Vec<Kpi>,
+    pub facts: Vec<Fact>,
+    pub sections: Vec<DetailSection>,
 }
 
 impl DetailPage {
-    fn new(user: &PortalUser, section: Section, heading: String) -> DetailPage {
+    pub fn new(user: &PortalUser, section: Section, heading: String) -> DetailPage {
         DetailPage {
             chrome: Chrome::new(user, section, heading.clone()),
             heading,
             subtitle: String::new(),
             actions: Vec::new(),
+            notice: None,
+            kpis: Vec::new(),
             facts: Vec::new(),
             sections: Vec::new(),
         }
@@ -96,7 +158,7 @@ fn first_rows() -> Page {
 }
 
 /// The change history of a record, for roles that read the audit log.
-async fn history(
+pub(super) async fn history(
     app: &App,
     actor: &Actor,
     entity: &str,
@@ -158,6 +220,7 @@ pub async fn access(
     State(state): State<WebState>,
     user: PortalUser,
     Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
     let (app, actor) = (&state.app, user.actor());
     let line = app.get_access(actor, AccessId(parse_id(&id)?)).await?;
@@ -188,6 +251,9 @@ pub async fn access(
         page.actions.push(LinkButton::primary("Editar", format!("/acessos/{}/editar", a.id)));
     }
     page.actions.push(LinkButton::secondary("Todos os acessos", "/acessos"));
+    let q = ListQuery::parse(raw.as_deref());
+    page.sections
+        .push(availability::section(app, actor, a.id, &q, may_create(&user, Resource::Incident)).await?);
     page.sections.extend(history(app, actor, "access", a.id.0).await?);
     Ok(render(&page))
 }
@@ -313,8 +379,8 @@ async fn lot_counts(app: &App, actor: &Actor, lot: LotId) -> Result<DetailSectio
         .collect();
     let mut section = DetailSection::new("Acessos por situação")
         .note(format!("{} acesso(s); valor mensal dos ativos: {}.", count(total), value.format_brl()))
-        .grid(LotStatusRows { lot }.grid("acessos-por-situacao", &counts));
-    section.chart = Some(BarChart::horizontal("Acessos do lote por situação", bars));
+        .grid(LotStatusRows { lot }.grid("acessos-por-situacao", &counts))
+        .chart(BarChart::horizontal("Acessos do lote por situação", bars));
     section.more = Some(LinkButton::secondary("Ver os acessos do lote", format!("/acessos?lot={lot}")));
     Ok(section)
 }

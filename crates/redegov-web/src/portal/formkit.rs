@@ -120,16 +120,123 @@ pub struct FormPage {
 impl FormPage {
     /// Marks the field a rule names and states the rule in pt-BR.
     pub fn with_error(mut self, e: &FieldError) -> FormPage {
-        let name = form_field(&e.field);
-        let mut all = self.fields.iter_mut().chain(self.groups.iter_mut().flat_map(|g| g.fields.iter_mut()));
-        let label = match all.find(|f| f.name == name) {
-            Some(field) => {
-                field.invalid = true;
-                field.label
-            }
-            None => name,
-        };
-        self.error = Some(format!("{label}: {}", e.rule.pt_br()));
+        let all = self.fields.iter_mut().chain(self.groups.iter_mut().flat_map(|g| g.fields.iter_mut()));
+        self.error = Some(mark_error(all, e));
+        self
+    }
+}
+
+/// Marks the field among `fields` that a rule names and returns the
+/// message: its label and the rule in pt-BR.
+fn mark_error<'a>(mut fields: impl Iterator<Item = &'a mut Field>, e: &FieldError) -> String {
+    let name = form_field(&e.field);
+    let label = match fields.find(|f| f.name == name) {
+        Some(field) => {
+            field.invalid = true;
+            field.label
+        }
+        None => known_label(name).unwrap_or(name),
+    };
+    format!("{label}: {}", e.rule.pt_br())
+}
+
+/// The pt-BR name of a field a rule may name although the form does not
+/// show it (a closed month found through the incident's start, say).
+fn known_label(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "started_at" | "starts_at" => "Início",
+        "ended_at" | "ends_at" => "Fim",
+        "status" => "Situação",
+        "month" => "Mês",
+        "reason" => "Justificativa",
+        "access_id" => "Acesso",
+        "lot_id" => "Lote",
+        "responsibility" => "Responsabilidade",
+        "clock_stops" => "Paradas de relógio",
+        _ => return None,
+    })
+}
+
+/// A submit button; several may share a form, each posting its own value
+/// under its name (the status an incident moves to, approve or reject).
+pub struct SubmitButton {
+    pub name: &'static str,
+    pub value: String,
+    pub label: String,
+    pub id: String,
+    pub kind: ButtonKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ButtonKind {
+    Primary,
+    Secondary,
+    Danger,
+}
+
+impl SubmitButton {
+    pub fn new(
+        name: &'static str,
+        value: impl Into<String>,
+        label: impl Into<String>,
+        id: impl Into<String>,
+    ) -> Self {
+        SubmitButton {
+            name,
+            value: value.into(),
+            label: label.into(),
+            id: id.into(),
+            kind: ButtonKind::Primary,
+        }
+    }
+
+    pub fn kind(mut self, kind: ButtonKind) -> SubmitButton {
+        self.kind = kind;
+        self
+    }
+
+    /// The button's CSS classes (for the templates).
+    pub fn class(&self) -> &'static str {
+        match self.kind {
+            ButtonKind::Primary => "btn-primary",
+            ButtonKind::Secondary => "btn-secondary",
+            ButtonKind::Danger => "btn-danger",
+        }
+    }
+}
+
+/// A small form inside a page (work an incident, decide a window, close a
+/// month): CSRF-protected, posted to `action`, shown again with the rule
+/// named when the app refuses it.
+pub struct ActionForm {
+    /// The element id, also the prefix of its error's id.
+    pub id: &'static str,
+    pub action: String,
+    pub csrf: String,
+    pub intro: String,
+    pub hidden: Vec<(&'static str, String)>,
+    pub fields: Vec<Field>,
+    pub buttons: Vec<SubmitButton>,
+    pub error: Option<String>,
+}
+
+impl ActionForm {
+    pub fn new(id: &'static str, action: impl Into<String>, user: &PortalUser) -> ActionForm {
+        ActionForm {
+            id,
+            action: action.into(),
+            csrf: user.session.csrf_token.clone(),
+            intro: String::new(),
+            hidden: Vec::new(),
+            fields: Vec::new(),
+            buttons: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// Marks the field a rule names and states the rule in pt-BR.
+    pub fn with_error(mut self, e: &FieldError) -> ActionForm {
+        self.error = Some(mark_error(self.fields.iter_mut(), e));
         self
     }
 }
@@ -230,6 +337,24 @@ mod tests {
         assert_eq!(form_field("probe_targets[1]"), "probe_targets");
         assert_eq!(form_field("monthly_price_centavos"), "monthly_price");
         assert_eq!(form_field("lot_id"), "lot_id");
+    }
+
+    #[test]
+    fn a_rule_on_a_field_the_form_does_not_show_is_named_in_pt_br() {
+        let e = FieldError::new("started_at", Rule::MonthClosed { month: "2026-02".into() });
+        let form = ActionForm {
+            id: "f",
+            action: "/x".into(),
+            csrf: String::new(),
+            intro: String::new(),
+            hidden: Vec::new(),
+            fields: vec![Field::text("notes", "Observações", &Values::default())],
+            buttons: Vec::new(),
+            error: None,
+        }
+        .with_error(&e);
+        assert!(form.error.as_deref().is_some_and(|m| m.starts_with("Início: o mês 2026-02 já foi fechado")));
+        assert!(!form.fields[0].invalid);
     }
 
     #[test]

@@ -27,9 +27,9 @@ use redegov_domain::role::{Actor, Scope};
 #[template(path = "list.html")]
 struct ListPage {
     chrome: Chrome,
-    heading: &'static str,
+    heading: String,
     note: &'static str,
-    path: &'static str,
+    path: String,
     filters: Vec<FilterField>,
     filtered: bool,
     grid: Grid,
@@ -40,20 +40,20 @@ struct ListPage {
 }
 
 /// What distinguishes one list page from another.
-struct ListSpec {
-    section: Section,
-    heading: &'static str,
-    path: &'static str,
+pub(super) struct ListSpec {
+    pub section: Section,
+    pub heading: String,
+    pub path: String,
     /// Export file name, without extension.
-    file: &'static str,
-    table_id: &'static str,
-    filters: Vec<FilterField>,
-    actions: Vec<LinkButton>,
+    pub file: String,
+    pub table_id: &'static str,
+    pub filters: Vec<FilterField>,
+    pub actions: Vec<LinkButton>,
 }
 
 /// The page of a list, or — with `formato=csv|xlsx` — the whole list as a
 /// download.
-fn respond<L: Listing>(
+pub(super) fn respond<L: Listing>(
     user: &PortalUser,
     q: &ListQuery,
     spec: ListSpec,
@@ -62,20 +62,20 @@ fn respond<L: Listing>(
     total: i64,
 ) -> Response {
     if let Some(format) = q.export() {
-        return listing.table(spec.heading, items).into_download(format, spec.file);
+        return listing.table(&spec.heading, items).into_download(format, &spec.file);
     }
-    let pager = Pager::new(q.page_number(), PER_PAGE, total, |n| q.page_href(spec.path, n));
+    let pager = Pager::new(q.page_number(), PER_PAGE, total, |n| q.page_href(&spec.path, n));
     render(&ListPage {
-        chrome: Chrome::new(user, spec.section, spec.heading),
+        chrome: Chrome::new(user, spec.section, spec.heading.clone()),
         heading: spec.heading,
         note: scope_note(user.actor()),
-        path: spec.path,
         filters: spec.filters,
         filtered: q.filtered(),
         grid: listing.grid(spec.table_id, items),
         pager,
-        csv_href: q.export_href(spec.path, "csv"),
-        xlsx_href: q.export_href(spec.path, "xlsx"),
+        csv_href: q.export_href(&spec.path, "csv"),
+        xlsx_href: q.export_href(&spec.path, "xlsx"),
+        path: spec.path,
         actions: spec.actions,
     })
 }
@@ -91,13 +91,13 @@ pub fn scope_note(actor: &Actor) -> &'static str {
 
 /// Agency users are bound to their agency: an agency filter means nothing
 /// to them.
-fn filters_by_agency(actor: &Actor) -> bool {
+pub(super) fn filters_by_agency(actor: &Actor) -> bool {
     !matches!(actor.scope, Scope::Agency(_))
 }
 
 /// A lot filter given as an id or a code (`?lot=1A`). An unknown code
 /// selects no lot at all rather than every lot.
-fn lot_param(q: &ListQuery, lots: &[Lot]) -> Option<LotId> {
+pub(super) fn lot_param(q: &ListQuery, lots: &[Lot]) -> Option<LotId> {
     let text = q.text("lot")?;
     if let Ok(id) = text.parse::<i64>() {
         return Some(LotId(id));
@@ -106,7 +106,7 @@ fn lot_param(q: &ListQuery, lots: &[Lot]) -> Option<LotId> {
 }
 
 /// An agency filter given as an id or an acronym (`?agency=SEF`).
-fn agency_param(q: &ListQuery, agencies: &[(AgencyId, String, String)]) -> Option<AgencyId> {
+pub(super) fn agency_param(q: &ListQuery, agencies: &[(AgencyId, String, String)]) -> Option<AgencyId> {
     let text = q.text("agency")?;
     if let Ok(id) = text.parse::<i64>() {
         return Some(AgencyId(id));
@@ -120,7 +120,10 @@ fn agency_param(q: &ListQuery, agencies: &[(AgencyId, String, String)]) -> Optio
     )
 }
 
-fn agency_filter(current: Option<AgencyId>, agencies: &[(AgencyId, String, String)]) -> FilterField {
+pub(super) fn agency_filter(
+    current: Option<AgencyId>,
+    agencies: &[(AgencyId, String, String)],
+) -> FilterField {
     FilterField::select(
         "agency",
         "Órgão",
@@ -191,9 +194,9 @@ pub async fn accesses(
     }
     let spec = ListSpec {
         section: Section::Accesses,
-        heading: "Acessos",
-        path: "/acessos",
-        file: "acessos",
+        heading: "Acessos".into(),
+        path: "/acessos".into(),
+        file: "acessos".into(),
         table_id: "acessos",
         filters,
         actions: create_actions(&user, Resource::Access, "Novo acesso", "/acessos/novo"),
@@ -219,9 +222,9 @@ pub async fn sites(
     }
     let spec = ListSpec {
         section: Section::Sites,
-        heading: "Unidades",
-        path: "/unidades",
-        file: "unidades",
+        heading: "Unidades".into(),
+        path: "/unidades".into(),
+        file: "unidades".into(),
         table_id: "unidades",
         filters,
         actions: create_actions(&user, Resource::Site, "Nova unidade", "/unidades/novo"),
@@ -240,9 +243,9 @@ pub async fn agencies(
     let listed = state.app.list_agencies(user.actor(), filter, q.fetch()).await?;
     let spec = ListSpec {
         section: Section::Agencies,
-        heading: "Órgãos",
-        path: "/orgaos",
-        file: "orgaos",
+        heading: "Órgãos".into(),
+        path: "/orgaos".into(),
+        file: "orgaos".into(),
         table_id: "orgaos",
         filters: vec![
             FilterField::search("q", "Busca", q.text("q"), "nome ou sigla"),
@@ -289,9 +292,9 @@ pub async fn lots(
     }
     let spec = ListSpec {
         section: Section::Lots,
-        heading: "Lotes",
-        path: "/lotes",
-        file: "lotes",
+        heading: "Lotes".into(),
+        path: "/lotes".into(),
+        file: "lotes".into(),
         table_id: "lotes",
         filters,
         actions: Vec::new(),
@@ -309,9 +312,9 @@ pub async fn operators(
     let listed = state.app.list_operators(user.actor(), filter, q.fetch()).await?;
     let spec = ListSpec {
         section: Section::Operators,
-        heading: "Operadoras",
-        path: "/operadoras",
-        file: "operadoras",
+        heading: "Operadoras".into(),
+        path: "/operadoras".into(),
+        file: "operadoras".into(),
         table_id: "operadoras",
         filters: vec![FilterField::search("q", "Busca", q.text("q"), "nome")],
         actions: Vec::new(),
@@ -332,9 +335,9 @@ pub async fn audit(
     let listed = state.app.list_audit(user.actor(), &filter, q.fetch()).await?;
     let spec = ListSpec {
         section: Section::Audit,
-        heading: "Auditoria",
-        path: "/auditoria",
-        file: "auditoria",
+        heading: "Auditoria".into(),
+        path: "/auditoria".into(),
+        file: "auditoria".into(),
         table_id: "auditoria",
         filters: vec![
             FilterField::select(

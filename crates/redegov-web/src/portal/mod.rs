@@ -1,6 +1,8 @@
 //! The server-rendered portal, in Brazilian Portuguese: login, the dashboard,
 //! the inventory lists (with filters, pagination and CSV/XLSX export), detail
-//! pages, the create and edit forms and the CSV import page.
+//! pages, the create and edit forms, the CSV import page, and the minutes to
+//! money pages: incidents, maintenance windows, the monthly closing, the
+//! agency's billing and each access's availability explained.
 //!
 //! Pages are askama templates (`templates/*.html`, auto-escaped) around one
 //! layout; everything works without JavaScript, and charts are inline SVG
@@ -10,6 +12,8 @@
 //! and the render helper; it deliberately decides no permission itself —
 //! it only hides buttons a role could not use anyway.
 
+mod availability;
+mod billing;
 mod charts;
 mod columns;
 mod dashboard;
@@ -19,10 +23,14 @@ mod fetch;
 mod formkit;
 mod forms;
 mod import;
+mod incidents;
 mod lists;
+mod localtime;
+mod months;
 mod paging;
 mod session;
 mod view;
+mod windows;
 
 use crate::WebState;
 use crate::auth::PortalUser;
@@ -82,6 +90,18 @@ pub fn routes() -> Router<WebState> {
         .route("/operadoras", get(lists::operators))
         .route("/operadoras/{id}", get(details::operator))
         .route("/auditoria", get(lists::audit))
+        .route("/incidentes", get(incidents::list))
+        .route("/incidentes/novo", get(incidents::new_form).post(incidents::create))
+        .route("/incidentes/{id}", get(incidents::detail).post(incidents::work))
+        .route("/manutencoes", get(windows::list))
+        .route("/manutencoes/nova", get(windows::new_form).post(windows::create))
+        .route("/manutencoes/{id}", get(windows::detail).post(windows::decide))
+        .route("/meses", get(months::list))
+        .route("/meses/{month}", get(months::month))
+        .route("/meses/{month}/fechar", post(months::close))
+        .route("/meses/{month}/apuracao", get(months::measurements))
+        .route("/faturamento", get(billing::index))
+        .route("/faturamento/{month}/{agency}/{holder}", get(billing::report))
         .route(
             "/importar",
             get(import::import_form)
@@ -173,6 +193,10 @@ enum Section {
     Operators,
     Audit,
     Import,
+    Incidents,
+    Windows,
+    Months,
+    Billing,
 }
 
 /// The layout around every page: title, the signed-in user and the menu.
@@ -209,8 +233,13 @@ impl Chrome {
     /// The layout of a signed-in user's page, with the menu of their role.
     fn new(user: &PortalUser, section: Section, title: impl Into<String>) -> Chrome {
         let role = user.actor().role;
-        let entries: [(Section, &'static str, &'static str, bool); 8] = [
+        let work = work_menu(role);
+        let entries: [(Section, &'static str, &'static str, bool); 12] = [
             (Section::Dashboard, "Painel", "/", true),
+            (Section::Incidents, "Incidentes", "/incidentes", work.incidents),
+            (Section::Windows, "Manutenções", "/manutencoes", work.windows),
+            (Section::Months, "Meses", "/meses", work.months),
+            (Section::Billing, "Faturamento", "/faturamento", work.billing),
             (Section::Accesses, "Acessos", "/acessos", true),
             (Section::Sites, "Unidades", "/unidades", true),
             (Section::Agencies, "Órgãos", "/orgaos", true),
@@ -235,6 +264,27 @@ impl Chrome {
             }),
             nav,
         }
+    }
+}
+
+/// Which of the incident, maintenance, closing and billing pages a role has
+/// in its menu: the ones of its daily work. The pages themselves are open to
+/// every signed-in role, scoped by the app; the menu only keeps it short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct WorkMenu {
+    incidents: bool,
+    windows: bool,
+    months: bool,
+    billing: bool,
+}
+
+fn work_menu(role: Role) -> WorkMenu {
+    let menu = |incidents, windows, months, billing| WorkMenu { incidents, windows, months, billing };
+    match role {
+        Role::Admin | Role::Committee | Role::Auditor => menu(true, true, true, true),
+        Role::NetworkManager | Role::Operator => menu(true, true, false, false),
+        Role::ContractManager => menu(false, false, true, true),
+        Role::AgencyManager => menu(false, false, false, true),
     }
 }
 
@@ -270,6 +320,21 @@ mod tests {
         for bad in ["0", "-1", "abc", "", "1.5"] {
             assert_eq!(parse_id(bad).map_err(|e| e.status).err(), Some(StatusCode::NOT_FOUND), "{bad}");
         }
+    }
+
+    #[test]
+    fn each_role_has_its_daily_work_in_the_menu() {
+        let agency = work_menu(Role::AgencyManager);
+        assert!(agency.billing && !agency.incidents && !agency.months);
+        let noc = work_menu(Role::NetworkManager);
+        assert!(noc.incidents && noc.windows && !noc.months);
+        assert_eq!(work_menu(Role::Operator), noc);
+        let ugs = work_menu(Role::ContractManager);
+        assert!(ugs.months && ugs.billing && !ugs.incidents);
+        assert_eq!(
+            work_menu(Role::Admin),
+            WorkMenu { incidents: true, windows: true, months: true, billing: true }
+        );
     }
 
     #[test]

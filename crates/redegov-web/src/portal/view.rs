@@ -126,7 +126,7 @@ impl Column {
 }
 
 pub struct Header {
-    pub label: &'static str,
+    pub label: String,
     pub numeric: bool,
 }
 
@@ -136,7 +136,22 @@ pub struct Grid {
     pub id: &'static str,
     pub headers: Vec<Header>,
     pub rows: Vec<Vec<Col>>,
+    /// A CSS class per row (empty for none), e.g. to highlight open incidents.
+    pub row_classes: Vec<&'static str>,
     pub empty: &'static str,
+}
+
+impl Grid {
+    /// The CSS class of row `i` (for the templates).
+    pub fn row_class(&self, i: &usize) -> &str {
+        self.row_classes.get(*i).copied().unwrap_or("")
+    }
+
+    /// The same table with another message for when it has no rows.
+    pub fn empty_text(mut self, empty: &'static str) -> Grid {
+        self.empty = empty;
+        self
+    }
 }
 
 /// A kind of row that can be listed: its columns and each row's cells
@@ -147,18 +162,24 @@ pub trait Listing {
 
     fn cells(&self, item: &Self::Item) -> Vec<Col>;
 
+    /// A CSS class for the item's row on the page (none by default).
+    fn row_class(&self, _item: &Self::Item) -> &'static str {
+        ""
+    }
+
     /// The page's table of these items.
     fn grid(&self, id: &'static str, items: &[Self::Item]) -> Grid {
         let rows =
             items.iter().map(|item| pick(Self::COLUMNS, self.cells(item), |c| c.on_page)).collect::<Vec<_>>();
+        let row_classes = items.iter().map(|item| self.row_class(item)).collect();
         let numeric = |i: usize| rows.first().and_then(|r: &Vec<Col>| r.get(i)).is_some_and(|c| c.numeric);
         let headers = Self::COLUMNS
             .iter()
             .filter(|c| c.on_page)
             .enumerate()
-            .map(|(i, c)| Header { label: c.label, numeric: numeric(i) })
+            .map(|(i, c)| Header { label: c.label.to_string(), numeric: numeric(i) })
             .collect();
-        Grid { id, headers, rows, empty: "Nenhum registro encontrado." }
+        Grid { id, headers, rows, row_classes, empty: "Nenhum registro encontrado." }
     }
 
     /// The export of these items.
@@ -177,6 +198,19 @@ pub trait Listing {
 fn pick(columns: &[Column], cells: Vec<Col>, keep: impl Fn(&Column) -> bool) -> Vec<Col> {
     debug_assert_eq!(columns.len(), cells.len(), "one cell per column");
     columns.iter().zip(cells).filter(|(c, _)| keep(c)).map(|(_, cell)| cell).collect()
+}
+
+/// A headline number.
+pub struct Kpi {
+    pub label: &'static str,
+    pub value: String,
+    pub note: String,
+}
+
+impl Kpi {
+    pub fn new(label: &'static str, value: impl Into<String>, note: impl Into<String>) -> Kpi {
+        Kpi { label, value: value.into(), note: note.into() }
+    }
 }
 
 /// One labelled value of a detail page.
@@ -315,7 +349,7 @@ mod tests {
     fn page_and_export_take_their_own_columns() {
         let items = [(1, "um"), (2, "dois")];
         let grid = Numbers.grid("numeros", &items);
-        assert_eq!(grid.headers.iter().map(|h| h.label).collect::<Vec<_>>(), ["Nº", "Só na página"]);
+        assert_eq!(grid.headers.iter().map(|h| h.label.as_str()).collect::<Vec<_>>(), ["Nº", "Só na página"]);
         assert!(grid.headers[0].numeric && !grid.headers[1].numeric);
         assert_eq!(grid.rows[1][1].text, "dois");
         let table = Numbers.table("Números", &items);

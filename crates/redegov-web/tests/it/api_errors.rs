@@ -203,12 +203,58 @@ async fn openapi_describes_the_api(db: TestDb) {
         ("get", "/api/v1/audit/verify"),
         ("get", "/api/v1/municipalities"),
         ("get", "/api/v1/me"),
+        ("get", "/api/v1/incidents"),
+        ("post", "/api/v1/incidents"),
+        ("get", "/api/v1/incidents/{id}"),
+        ("patch", "/api/v1/incidents/{id}"),
+        ("get", "/api/v1/maintenance-windows"),
+        ("post", "/api/v1/maintenance-windows"),
+        ("get", "/api/v1/maintenance-windows/{id}"),
+        ("post", "/api/v1/maintenance-windows/{id}/approve"),
+        ("post", "/api/v1/maintenance-windows/{id}/reject"),
+        ("get", "/api/v1/lots/{id}/rules"),
+        ("put", "/api/v1/lots/{id}/rules"),
+        ("get", "/api/v1/months"),
+        ("get", "/api/v1/months/{month}/preview"),
+        ("get", "/api/v1/months/{month}/measurements"),
+        ("post", "/api/v1/months/{month}/close"),
+        ("get", "/api/v1/months/{month}/accesses/{access_id}/explanation"),
+        ("get", "/api/v1/months/{month}/billing-reports"),
+        ("get", "/api/v1/months/{month}/billing-reports/{agency_id}/{holder}"),
+        ("get", "/api/v1/months/{month}/adjustments"),
+        ("post", "/api/v1/adjustments"),
     ] {
         assert!(doc["paths"][path][method].is_object(), "{method} {path} missing from the OpenAPI document");
     }
-    for schema in ["AccessIn", "AccessOut", "SiteIn", "LotIn", "ConsortiumIn", "Error"] {
+    for schema in [
+        "AccessIn",
+        "AccessOut",
+        "SiteIn",
+        "LotIn",
+        "ConsortiumIn",
+        "Error",
+        "IncidentIn",
+        "IncidentPatch",
+        "IncidentOut",
+        "WindowIn",
+        "WindowOut",
+        "RulesIn",
+        "MonthOut",
+        "LineOut",
+        "ExplanationOut",
+        "BillingReportOut",
+        "AdjustmentIn",
+    ] {
         assert!(doc["components"]["schemas"][schema].is_object(), "schema {schema}");
     }
+    let incidents = doc["paths"]["/api/v1/incidents"]["get"]["description"].as_str().unwrap_or_default();
+    assert!(
+        incidents.contains("with_operator → `inProgress`") && incidents.contains("open → `acknowledged`"),
+        "the TMF621 mapping is documented: {incidents}"
+    );
+    let status = &doc["components"]["schemas"]["IncidentOut"]["properties"]["tmf621_status"]["description"];
+    assert!(status.as_str().is_some_and(|d| d.contains("resolved and confirmed → `resolved`")), "{status}");
+    assert!(doc["info"]["description"].as_str().is_some_and(|d| d.contains("_centavos")));
     let ui = t.client.get(format!("{}/api/v1/docs/", t.base_url)).send().await.expect("request");
     assert_eq!(ui.status().as_u16(), 200);
     assert!(ui.text().await.expect("html").contains("swagger"), "Swagger UI served offline");

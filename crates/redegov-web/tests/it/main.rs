@@ -2,10 +2,12 @@
 //! role × scope matrix for every API endpoint, error shapes, the OpenAPI
 //! document, the portal (login, CSRF, exports) and a real browser.
 
+mod api_closing;
 mod api_errors;
 mod browser;
 mod matrix;
 mod portal;
+mod portal_closing;
 
 use redegov_domain::role::Role;
 use redegov_test_support::TestApp;
@@ -142,4 +144,57 @@ pub async fn world(t: &TestApp) -> World {
         access_b,
         admin,
     }
+}
+
+/// What the closing tests add to [`World`]: access B active from
+/// 15/02/2026, one operator incident on each access in February 2026, and
+/// two windows still awaiting a decision (one on access A, one on lot 6A).
+pub struct ClosingWorld {
+    pub incident_a: i64,
+    pub incident_b: i64,
+    pub window_access_a: i64,
+    pub window_lot_6a: i64,
+}
+
+/// Builds [`ClosingWorld`] through the API, as admin.
+pub async fn closing_world(t: &TestApp, w: &World) -> ClosingWorld {
+    let (status, json) = t
+        .patch(
+            &format!("/api/v1/accesses/{}", w.access_b),
+            &w.admin,
+            json!({"status": "active", "status_at": "2026-02-15T00:00:00-03:00"}),
+        )
+        .await;
+    assert_eq!(status, 200, "activate access B: {json}");
+    let incident = |access: i64, from: &str, to: &str| {
+        json!({"access_id": access, "started_at": from, "ended_at": to, "responsibility": "operator",
+               "cause": "fibra rompida", "ticket": "OP-1"})
+    };
+    let incident_a = created(
+        t,
+        "/api/v1/incidents",
+        &w.admin,
+        incident(w.access_a, "2026-02-05T08:00:00-03:00", "2026-02-05T14:00:00-03:00"),
+    )
+    .await;
+    let incident_b = created(
+        t,
+        "/api/v1/incidents",
+        &w.admin,
+        incident(w.access_b, "2026-02-20T10:00:00-03:00", "2026-02-20T11:00:00-03:00"),
+    )
+    .await;
+    let window = |target: Value| {
+        let mut body = json!({"starts_at": "2026-03-20T02:00:00-03:00", "ends_at": "2026-03-20T04:00:00-03:00",
+                              "description": "troca de roteador"});
+        if let (Some(body), Some(target)) = (body.as_object_mut(), target.as_object()) {
+            body.extend(target.clone());
+        }
+        body
+    };
+    let window_access_a =
+        created(t, "/api/v1/maintenance-windows", &w.admin, window(json!({"access_id": w.access_a}))).await;
+    let window_lot_6a =
+        created(t, "/api/v1/maintenance-windows", &w.admin, window(json!({"lot_id": w.lot_6a}))).await;
+    ClosingWorld { incident_a, incident_b, window_access_a, window_lot_6a }
 }

@@ -2,7 +2,7 @@
 //! the status each must get. Out of scope is 404 (existence does not leak);
 //! in scope but not allowed is 403; no token is 401.
 
-use super::{World, cnpj, world};
+use super::{ClosingWorld, World, closing_world, cnpj, world};
 use redegov_domain::role::Role;
 use redegov_test_support::{TestApp, TestDb, on_both_backends};
 use reqwest::Method;
@@ -49,7 +49,7 @@ fn row(method: Method, path: String, body: Option<fn(&World) -> Value>, expect: 
     Row { method, path, body, expect }
 }
 
-fn rows(w: &World) -> Vec<Row> {
+fn rows(w: &World, c: &ClosingWorld) -> Vec<Row> {
     use Method as M;
     let all = [200; 7];
     let not_beta = [200, 200, 200, 200, 200, 404, 200];
@@ -238,6 +238,130 @@ fn rows(w: &World) -> Vec<Row> {
         ),
         row(M::GET, "/api/v1/audit".into(), None, readers_of_audit),
         row(M::GET, "/api/v1/audit/verify".into(), None, readers_of_audit),
+        // incidents: the NOC, the agency (its own accesses) and the operator
+        // (its lots, responsibility `operator` only) open them.
+        row(M::GET, "/api/v1/incidents".into(), None, all),
+        row(M::GET, format!("/api/v1/incidents/{}", c.incident_a), None, not_beta),
+        row(M::GET, format!("/api/v1/incidents/{}", c.incident_b), None, not_agency),
+        row(
+            M::POST,
+            "/api/v1/incidents".into(),
+            Some(
+                |w| json!({"access_id": w.access_a, "started_at": "2026-03-02T08:00:00-03:00", "ended_at": "2026-03-02T09:00:00-03:00", "responsibility": "operator"}),
+            ),
+            [201, 403, 201, 403, 201, 422, 403],
+        ),
+        row(
+            M::POST,
+            "/api/v1/incidents".into(),
+            Some(
+                |w| json!({"access_id": w.access_b, "started_at": "2026-03-02T08:00:00-03:00", "responsibility": "operator", "source": "monitor"}),
+            ),
+            [201, 403, 201, 403, 422, 201, 403],
+        ),
+        row(
+            M::POST,
+            "/api/v1/incidents".into(),
+            Some(
+                |w| json!({"access_id": w.access_b, "started_at": "2026-03-02T08:00:00-03:00", "responsibility": "agency"}),
+            ),
+            [201, 403, 201, 403, 422, 403, 403],
+        ),
+        row(
+            M::PATCH,
+            format!("/api/v1/incidents/{}", c.incident_a),
+            Some(|_| json!({"notes": "acompanhando"})),
+            [200, 403, 200, 403, 200, 404, 403],
+        ),
+        row(
+            M::PATCH,
+            format!("/api/v1/incidents/{}", c.incident_b),
+            Some(|_| json!({"ticket": "BETA-9"})),
+            [200, 403, 200, 403, 404, 200, 403],
+        ),
+        row(
+            M::PATCH,
+            format!("/api/v1/incidents/{}", c.incident_b),
+            Some(|_| json!({"responsibility": "operator", "reason": "confirmado"})),
+            [200, 403, 200, 403, 404, 403, 403],
+        ),
+        // maintenance windows: the operator and the NOC announce, the NOC
+        // decides (a decided window cannot be decided again: 422).
+        row(M::GET, "/api/v1/maintenance-windows".into(), None, all),
+        row(M::GET, format!("/api/v1/maintenance-windows/{}", c.window_access_a), None, not_beta),
+        row(M::GET, format!("/api/v1/maintenance-windows/{}", c.window_lot_6a), None, not_agency),
+        row(
+            M::POST,
+            "/api/v1/maintenance-windows".into(),
+            Some(
+                |w| json!({"access_id": w.access_a, "starts_at": "2026-03-21T02:00:00-03:00", "ends_at": "2026-03-21T03:00:00-03:00", "description": "troca"}),
+            ),
+            [201, 403, 201, 403, 403, 422, 403],
+        ),
+        row(
+            M::POST,
+            "/api/v1/maintenance-windows".into(),
+            Some(
+                |w| json!({"lot_id": w.lot_6a, "starts_at": "2026-03-21T02:00:00-03:00", "ends_at": "2026-03-21T03:00:00-03:00", "description": "troca"}),
+            ),
+            [201, 403, 201, 403, 403, 201, 403],
+        ),
+        row(
+            M::POST,
+            format!("/api/v1/maintenance-windows/{}/approve", c.window_lot_6a),
+            Some(|_| json!({})),
+            [200, 403, 422, 403, 404, 403, 403],
+        ),
+        row(
+            M::POST,
+            format!("/api/v1/maintenance-windows/{}/reject", c.window_access_a),
+            Some(|_| json!({"reason": "período eleitoral"})),
+            [200, 403, 422, 403, 403, 404, 403],
+        ),
+        // contract rules: public to whoever sees the lot; admin changes them.
+        row(M::GET, format!("/api/v1/lots/{}/rules", w.lot_1a), None, not_beta),
+        row(M::GET, format!("/api/v1/lots/{}/rules", w.lot_6a), None, all),
+        row(
+            M::PUT,
+            format!("/api/v1/lots/{}/rules", w.lot_6a),
+            Some(
+                |_| json!({"effective_from": "2026-04-01", "rules": redegov_domain::imr::ImrRules::default()}),
+            ),
+            [200, 403, 403, 403, 403, 403, 403],
+        ),
+        // months: results are scoped, never refused; closing and adjustments
+        // belong to the contract manager (and admin).
+        row(M::GET, "/api/v1/months".into(), None, all),
+        row(M::GET, "/api/v1/months/2026-02/preview".into(), None, all),
+        row(M::GET, format!("/api/v1/months/2026-02/measurements?lot_id={}", w.lot_6a), None, all),
+        row(M::GET, format!("/api/v1/months/2026-02/accesses/{}/explanation", w.access_a), None, not_beta),
+        row(M::GET, format!("/api/v1/months/2026-02/accesses/{}/explanation", w.access_b), None, not_agency),
+        row(M::GET, "/api/v1/months/2026-02/billing-reports".into(), None, all),
+        row(
+            M::GET,
+            format!("/api/v1/months/2026-02/billing-reports/{}/operator-{}", w.agency_a, w.alfa),
+            None,
+            not_beta,
+        ),
+        row(
+            M::GET,
+            format!(
+                "/api/v1/months/2026-02/billing-reports/{}/consortium-{}?format=csv",
+                w.agency_b, w.consortium
+            ),
+            None,
+            not_agency,
+        ),
+        row(M::GET, "/api/v1/months/2026-03/adjustments".into(), None, all),
+        row(M::POST, "/api/v1/months/2026-01/close".into(), None, [201, 403, 403, 422, 403, 403, 403]),
+        row(
+            M::POST,
+            "/api/v1/adjustments".into(),
+            Some(
+                |w| json!({"refers_to": "2026-01", "access_id": w.access_a, "credit_centavos": 100, "reason": "correção"}),
+            ),
+            [201, 403, 403, 201, 403, 403, 403],
+        ),
     ]
 }
 
@@ -272,9 +396,10 @@ on_both_backends!(
 async fn every_endpoint_checks_role_and_scope(db: TestDb) {
     let t = TestApp::spawn(db).await;
     let w = world(&t).await;
+    let c = closing_world(&t, &w).await;
     let toks = tokens(&t, &w).await;
     let mut failures = Vec::new();
-    for r in rows(&w) {
+    for r in rows(&w, &c) {
         let body = r.body.map(|f| f(&w));
         let (status, json) = send(&t, r.method.clone(), &r.path, None, body.clone()).await;
         if status != 401 || json["error"]["code"] != "unauthenticated" {

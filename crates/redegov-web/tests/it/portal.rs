@@ -1,5 +1,6 @@
 //! The portal over HTTP: login and sessions, CSRF on forms, scope on pages,
-//! the edit forms, and the CSV/XLSX exports every list offers.
+//! the edit forms, and the CSV/XLSX exports every list offers. The helpers
+//! that sign in and post forms like a browser serve `portal_closing.rs` too.
 
 use super::{cnpj, world};
 use redegov_domain::role::Role;
@@ -7,7 +8,7 @@ use redegov_domain::time::parse_instant;
 use redegov_test_support::{TestApp, TestDb, on_both_backends};
 
 /// A browser-like client with its own cookie jar.
-fn browser_client() -> reqwest::Client {
+pub(super) fn browser_client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -15,7 +16,7 @@ fn browser_client() -> reqwest::Client {
         .expect("client")
 }
 
-async fn login(t: &TestApp, client: &reqwest::Client, login: &str) -> reqwest::Response {
+pub(super) async fn login(t: &TestApp, client: &reqwest::Client, login: &str) -> reqwest::Response {
     client
         .post(format!("{}/login", t.base_url))
         .form(&[("login", login), ("password", "test-password"), ("next", "/acessos")])
@@ -25,13 +26,13 @@ async fn login(t: &TestApp, client: &reqwest::Client, login: &str) -> reqwest::R
 }
 
 /// The CSRF token embedded in a page's forms.
-fn csrf_of(html: &str) -> String {
+pub(super) fn csrf_of(html: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
     let start = html.find(marker).expect("a form with a csrf field") + marker.len();
     html[start..].split('"').next().expect("token").to_string()
 }
 
-async fn page(t: &TestApp, client: &reqwest::Client, path: &str) -> (u16, String) {
+pub(super) async fn page(t: &TestApp, client: &reqwest::Client, path: &str) -> (u16, String) {
     let resp = client.get(format!("{}{path}", t.base_url)).send().await.expect("get");
     let status = resp.status().as_u16();
     (status, resp.text().await.expect("body"))
@@ -180,7 +181,7 @@ async fn lists_export_csv_and_xlsx(db: TestDb) {
 
 /// Posts a form as the browser would: the status, and where it redirects
 /// to (or the page it shows).
-async fn submit(
+pub(super) async fn submit(
     t: &TestApp,
     client: &reqwest::Client,
     path: &str,
