@@ -5,9 +5,14 @@
 use crate::audit::{Action, record, record_created};
 use crate::auth::{User, hash_password};
 use crate::{App, AppError, AppResult};
-use redegov_domain::demo::{DemoHolder, demo_network};
+use redegov_domain::demo::{DemoHolder, DemoNetwork, demo_incidents, demo_network};
+use redegov_domain::imr::ImrRules;
+use redegov_domain::incident::{IncidentSource, IncidentStatus, WindowStatus, WindowTarget};
 use redegov_domain::inventory::*;
 use redegov_domain::role::{Actor, Role};
+use redegov_domain::time::Timestamp;
+use redegov_store::Tx;
+use redegov_store::incidents::{NewIncident, NewWindow};
 use redegov_store::users::NewUser;
 
 /// The demo users' logins, roles and password, to print.
@@ -163,6 +168,28 @@ impl App {
         }
         let saved = tx.insert_accesses(&accesses).await?;
         record_created(&mut tx, &actor, now, "access", &saved, |a| a.id.0).await?;
+        // The contract rules in force (DOMAIN §5–§6 defaults), one version per
+        // lot from the contract's start, so that they can be seen and edited.
+        let rules = ImrRules::default();
+        let json = serde_json::to_string(&rules).map_err(|e| AppError::Internal(e.to_string()))?;
+        for (lot, _) in &lots {
+            let r = tx.put_rules(lot.id, net.contract.starts_on, &json, now).await?;
+            let shown = serde_json::json!({
+                "lot_id": r.lot_id, "effective_from": r.effective_from, "rules": rules,
+            });
+            record(
+                &mut tx,
+                &actor,
+                now,
+                Action::Create,
+                "contract_rules",
+                Some(r.id.0),
+                None::<&()>,
+                Some(&shown),
+            )
+            .await?;
+        }
+        load_demo_incidents(&mut tx, &actor, now, &net, &saved).await?;
         let mut users = Vec::new();
         for (u, hash) in net.users.iter().zip(hashes) {
             let record_ = tx
@@ -186,4 +213,81 @@ impl App {
         tx.commit().await?;
         Ok(Some(DemoLoaded { summary: net.summary(), users }))
     }
+}
+
+/// The demo's confirmed incidents and approved maintenance windows
+/// ([`demo_incidents`]), so that its months have something to close.
+async fn load_demo_incidents(
+    tx: &mut Tx,
+    actor: &Actor,
+    now: Timestamp,
+    net: &DemoNetwork,
+    accesses: &[Access],
+) -> AppResult<()> {
+    let (incidents, windows) = demo_incidents(net);
+    let mut news = Vec::with_capacity(incidents.len());
+    for i in &incidents {
+        let probe_target = match i.link {
+            Some(l) => Some(
+                net.accesses[i.access].probe_targets[l]
+                    .parse()
+                    .map_err(|e| AppError::Internal(format!("demo probe target: {e}")))?,
+            ),
+            None => None,
+        };
+        news.push(NewIncident {
+            access_id: accesses[i.access].id,
+            probe_target,
+            started_at: i.started_at,
+            ended_at: Some(i.ended_at),
+            responsibility: i.responsibility,
+            status: IncidentStatus::Confirmed,
+            cause: i.cause.into(),
+            ticket: i.ticket.clone(),
+            clock_stops: i.clock_stops.clone(),
+            notes: String::new(),
+            source: IncidentSource::Monitor,
+        });
+    }
+    let saved = tx.insert_incidents(&news, now).await?;
+    record_created(tx, actor, now, "incident", &saved, |i| i.id.0).await?;
+    for w in &windows {
+        let mut window = tx
+            .insert_window(&NewWindow {
+                target: WindowTarget::Access(accesses[w.access].id),
+                starts_at: w.starts_at,
+                ends_at: w.ends_at,
+                announced_at: w.announced_at,
+                description: w.description.into(),
+                created_by: None,
+            })
+            .await?;
+        record(
+            tx,
+            actor,
+            now,
+            Action::Create,
+            "maintenance_window",
+            Some(window.id.0),
+            None::<&()>,
+            Some(&window),
+        )
+        .await?;
+        let before = window.clone();
+        window.status = WindowStatus::Approved;
+        window.decided_at = Some(w.announced_at + chrono::Duration::hours(24));
+        tx.decide_window(&window).await?;
+        record(
+            tx,
+            actor,
+            now,
+            Action::Update,
+            "maintenance_window",
+            Some(window.id.0),
+            Some(&before),
+            Some(&window),
+        )
+        .await?;
+    }
+    Ok(())
 }

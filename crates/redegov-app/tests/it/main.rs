@@ -3,6 +3,8 @@
 //! demo network.
 
 mod closing;
+mod import_incidents;
+mod golden;
 
 use redegov_app::import::ImportKind;
 use redegov_app::inventory::AccessChange;
