@@ -10,7 +10,7 @@ use crate::ids::{AccessId, IncidentId, LotId, UserId, WindowId};
 use crate::inventory::code_enum;
 use crate::measure::{Span, union};
 use crate::time::Timestamp;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::net::IpAddr;
 
 code_enum!(

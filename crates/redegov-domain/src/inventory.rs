@@ -14,7 +14,7 @@ use crate::money::Money;
 use crate::municipality;
 use crate::time::{Timestamp, ordered};
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
@@ -23,9 +23,25 @@ use std::net::IpAddr;
 macro_rules! code_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident = $code:literal / $label:literal),* $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name { $($variant),* }
+
+        /// Serialised as its code (`as_str`), like everywhere else.
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let code = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+                match code.as_ref() {
+                    $($code => Ok($name::$variant),)*
+                    other => Err(<D::Error as serde::de::Error>::unknown_variant(other, Self::CODES)),
+                }
+            }
+        }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),*];
@@ -716,6 +732,18 @@ mod tests {
 
     fn op(id: i64, bp: i64) -> ConsortiumMember {
         ConsortiumMember { operator_id: OperatorId(id), share_bp: bp }
+    }
+
+    #[test]
+    fn code_enums_serialise_as_their_codes() {
+        for p in Profile::ALL {
+            let json = serde_json::to_string(p).expect("serialise");
+            assert_eq!(json, format!("\"{}\"", p.as_str()));
+            assert_eq!(serde_json::from_str::<Profile>(&json).expect("read back"), *p);
+        }
+        assert_eq!(serde_json::to_string(&Redundancy::NonCritical).expect("s"), "\"non_critical\"");
+        let e = serde_json::from_str::<Profile>("\"ii\"").expect_err("not a code");
+        assert!(e.to_string().contains("expected one of `I`, `II`"), "{e}");
     }
 
     #[test]
