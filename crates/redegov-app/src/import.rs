@@ -1,22 +1,32 @@
-//! CSV import of agencies, sites and accesses: all or nothing.
+//! CSV import of agencies, sites, accesses and incidents: all or nothing.
 //!
 //! The whole file is parsed and validated first (every problem is collected,
 //! with its line, column and rule); only a clean file is written, in one
 //! transaction, each row audited. Files may use `,` or `;` (Brazilian Excel)
 //! as delimiter and may start with a UTF-8 BOM. Columns are matched by the
 //! header's names, in any order; `docs/import.md` documents the layouts.
+//! Incidents are checked exactly as [`App::create_incident`] checks one
+//! (the same function), so a file row and a form are refused alike.
 
 use crate::audit::{Action, record, record_created};
 use crate::authz::{Resource, require_write};
+use crate::closing::ensure_months_open;
+use crate::incidents::{IncidentInput, validate_new_incident};
+use crate::inventory::{ensure_sees, reference};
 use crate::{App, AppError, AppResult};
 use redegov_domain::error::{FieldError, Rule};
 use redegov_domain::ids::*;
+use redegov_domain::incident::{IncidentSource, Responsibility};
 use redegov_domain::inventory::*;
+use redegov_domain::measure::{Month, Span, month_bounds, month_of};
 use redegov_domain::money::Money;
 use redegov_domain::role::{Actor, Scope};
-use redegov_domain::time::parse_instant;
+use redegov_domain::time::{Timestamp, from_epoch, parse_instant, to_network_date};
+use redegov_store::inventory::OperatorScoped;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fmt;
+use std::net::IpAddr;
 
 /// One problem in an import file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +55,7 @@ pub enum ImportKind {
     Agencies,
     Sites,
     Accesses,
+    Incidents,
 }
 
 impl ImportKind {
@@ -53,6 +64,7 @@ impl ImportKind {
             "agencies" => Some(ImportKind::Agencies),
             "sites" => Some(ImportKind::Sites),
             "accesses" => Some(ImportKind::Accesses),
+            "incidents" => Some(ImportKind::Incidents),
             _ => None,
         }
     }
@@ -68,6 +80,10 @@ impl ImportKind {
             ImportKind::Accesses => (
                 &["site_id", "lot_code", "bandwidth_mbps", "redundancy", "technology", "probe_targets"],
                 &["service", "profile", "monthly_price", "activated_at"],
+            ),
+            ImportKind::Incidents => (
+                &["access_id", "started_at", "responsibility"],
+                &["probe_target", "ended_at", "cause", "ticket", "clock_stops", "notes", "source"],
             ),
         }
     }
@@ -147,6 +163,81 @@ fn parse_int(field: &str, text: &str) -> Result<i64, FieldError> {
     text.parse().map_err(|_| FieldError::new(field, Rule::Malformed("número inteiro")))
 }
 
+/// An access by its number (`123`) or its designation on reports
+/// (`AC-000123`).
+fn parse_access_id(text: &str) -> Result<AccessId, FieldError> {
+    let number = match text.get(..3) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("AC-") => &text[3..],
+        _ => text,
+    };
+    if number.is_empty() {
+        return Err(FieldError::new("access_id", Rule::Required));
+    }
+    number.parse().map(AccessId).map_err(|_| {
+        FieldError::new("access_id", Rule::Malformed("número do acesso ou designação AC-000123"))
+    })
+}
+
+/// An optional instant: empty is `None`.
+fn parse_optional_instant(field: &str, text: &str) -> Result<Option<Timestamp>, FieldError> {
+    if text.is_empty() { Ok(None) } else { parse_instant(field, text).map(Some) }
+}
+
+/// Clock stops as `from/to` pairs separated by `;`.
+fn parse_clock_stops(text: &str) -> Result<Vec<Span>, FieldError> {
+    let malformed = || {
+        FieldError::new(
+            "clock_stops",
+            Rule::Malformed(
+                "início/fim separados por ;, ex.: 2026-10-03T10:00:00-03:00/2026-10-03T11:00:00-03:00",
+            ),
+        )
+    };
+    text.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|pair| {
+            let (from, to) = pair.split_once('/').ok_or_else(malformed)?;
+            let from = parse_instant("clock_stops", from).map_err(|_| malformed())?;
+            let to = parse_instant("clock_stops", to).map_err(|_| malformed())?;
+            Ok(Span::new(from.timestamp(), to.timestamp()))
+        })
+        .collect()
+}
+
+/// One incident row as [`App::create_incident`] takes it.
+fn parse_incident(t: &Table, rec: &csv::StringRecord) -> Result<IncidentInput, FieldError> {
+    let source = t.get(rec, "source");
+    Ok(IncidentInput {
+        access_id: parse_access_id(t.get(rec, "access_id"))?,
+        probe_target: Some(t.get(rec, "probe_target").to_string()).filter(|p| !p.is_empty()),
+        started_at: parse_instant("started_at", t.get(rec, "started_at"))?,
+        ended_at: parse_optional_instant("ended_at", t.get(rec, "ended_at"))?,
+        responsibility: Responsibility::parse("responsibility", t.get(rec, "responsibility"))?,
+        cause: t.get(rec, "cause").into(),
+        ticket: t.get(rec, "ticket").into(),
+        clock_stops: parse_clock_stops(t.get(rec, "clock_stops"))?,
+        notes: t.get(rec, "notes").into(),
+        source: if source.is_empty() {
+            IncidentSource::Manual
+        } else {
+            IncidentSource::parse("source", source)?
+        },
+    })
+}
+
+/// The months (in the network's time zone) a span touches.
+fn months_of(span: Span) -> Vec<Month> {
+    let last = month_of(to_network_date(from_epoch(span.end.max(span.start + 1) - 1)));
+    let mut month = month_of(to_network_date(from_epoch(span.start)));
+    let mut months = vec![month];
+    while month < last {
+        month = month.next();
+        months.push(month);
+    }
+    months
+}
+
 /// Collects problems, stopping at [`MAX_PROBLEMS`].
 #[derive(Default)]
 struct Problems(Vec<ImportProblem>);
@@ -177,6 +268,7 @@ impl App {
             ImportKind::Agencies => self.import_agencies(actor, &table, progress).await,
             ImportKind::Sites => self.import_sites(actor, &table, progress).await,
             ImportKind::Accesses => self.import_accesses(actor, &table, progress).await,
+            ImportKind::Incidents => self.import_incidents(actor, &table, progress).await,
         }
     }
 
@@ -346,6 +438,105 @@ impl App {
         for chunk in valid.chunks(BATCH) {
             let saved = tx.insert_accesses(chunk).await?;
             record_created(&mut tx, actor, now, "access", &saved, |a| a.id.0).await?;
+            done += chunk.len();
+            progress(done, valid.len());
+        }
+        tx.commit().await?;
+        Ok(ImportReport { rows: valid.len() })
+    }
+
+    async fn import_incidents(
+        &self,
+        actor: &Actor,
+        t: &Table,
+        progress: Progress<'_>,
+    ) -> AppResult<ImportReport> {
+        require_write(actor, Resource::Incident)?;
+        let now = self.now();
+        let mut tx = self.store().write().await?;
+        // Each access and each month is looked up once, however many rows
+        // name it; `None` is an access that does not exist or is out of scope.
+        let mut accesses: HashMap<AccessId, Option<Vec<IpAddr>>> = HashMap::new();
+        let mut closed: HashMap<Month, Option<FieldError>> = HashMap::new();
+        let mut problems = Problems::default();
+        let mut valid = Vec::with_capacity(t.rows.len());
+        for (line, rec) in &t.rows {
+            let input = match parse_incident(t, rec) {
+                Ok(input) => input,
+                Err(e) => {
+                    problems.add(*line, e);
+                    continue;
+                }
+            };
+            let targets = match accesses.entry(input.access_id) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => {
+                    let id = input.access_id;
+                    // The same checks as `create_incident`: unknown or
+                    // invisible accesses are both an unknown reference.
+                    let found = match reference(tx.access(id).await, "access_id").await {
+                        Ok(row) => {
+                            match ensure_sees(
+                                &mut tx,
+                                actor,
+                                OperatorScoped::Access,
+                                id.0,
+                                Some(row.agency_id),
+                            )
+                            .await
+                            {
+                                Ok(()) => Some(row.access.probe_targets),
+                                Err(AppError::NotFound(_)) => None,
+                                Err(other) => return Err(other),
+                            }
+                        }
+                        Err(AppError::Invalid(_)) => None,
+                        Err(other) => return Err(other),
+                    };
+                    e.insert(found)
+                }
+            };
+            let Some(targets) = targets else {
+                problems.add(*line, FieldError::new("access_id", Rule::UnknownReference));
+                continue;
+            };
+            let (new, span) = match validate_new_incident(actor, input, targets, now) {
+                Ok(v) => v,
+                Err(AppError::Invalid(e)) => {
+                    problems.add(*line, e);
+                    continue;
+                }
+                Err(other) => return Err(other),
+            };
+            let mut month_problem = None;
+            for month in months_of(span) {
+                let closing = match closed.entry(month) {
+                    Entry::Occupied(e) => e.into_mut(),
+                    Entry::Vacant(e) => {
+                        let found = match ensure_months_open(&mut tx, month_bounds(month), "started_at").await
+                        {
+                            Ok(()) => None,
+                            Err(AppError::Invalid(fe)) => Some(fe),
+                            Err(other) => return Err(other),
+                        };
+                        e.insert(found)
+                    }
+                };
+                if let Some(fe) = closing {
+                    month_problem = Some(fe.clone());
+                    break;
+                }
+            }
+            match month_problem {
+                Some(fe) => problems.add(*line, fe),
+                None => valid.push(new),
+            }
+        }
+        problems.into_result()?;
+        let mut done = 0;
+        for chunk in valid.chunks(BATCH) {
+            let saved = tx.insert_incidents(chunk, now).await?;
+            record_created(&mut tx, actor, now, "incident", &saved, |i| i.id.0).await?;
             done += chunk.len();
             progress(done, valid.len());
         }

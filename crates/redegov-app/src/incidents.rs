@@ -94,6 +94,57 @@ fn incident_span(started_at: Timestamp, ended_at: Option<Timestamp>, now: Timest
     Span::new(start, ended_at.unwrap_or(now).timestamp().max(start + 1))
 }
 
+/// Checks a new incident against its access's probe targets and `now`, and
+/// builds the row to insert, with the span the closed-month check needs.
+/// Everything [`App::create_incident`] checks except what needs the
+/// transaction (the access's existence and scope, closed months); shared
+/// with the CSV import, so one file row is refused exactly like one form.
+pub(crate) fn validate_new_incident(
+    actor: &Actor,
+    input: IncidentInput,
+    access_targets: &[std::net::IpAddr],
+    now: Timestamp,
+) -> AppResult<(NewIncident, Span)> {
+    if actor.role == Role::Operator && input.responsibility != Responsibility::Operator {
+        return Err(AppError::Forbidden("classify an incident's responsibility"));
+    }
+    let target = match input.probe_target.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        None => None,
+        Some(t) => {
+            Some(t.parse().map_err(|_| FieldError::new("probe_target", Rule::Malformed("an IP address")))?)
+        }
+    };
+    if input.started_at > now {
+        return Err(FieldError::new("started_at", Rule::Other("must not be in the future".into())).into());
+    }
+    if input.ended_at.is_some_and(|end| end > now) {
+        return Err(FieldError::new("ended_at", Rule::Other("must not be in the future".into())).into());
+    }
+    let timing = validate_timing(
+        input.started_at.timestamp(),
+        input.ended_at.map(|t| t.timestamp()),
+        &input.clock_stops,
+        target,
+        access_targets,
+    )?;
+    let status = if input.ended_at.is_some() { IncidentStatus::Resolved } else { IncidentStatus::Open };
+    let span = incident_span(input.started_at, input.ended_at, now);
+    let new = NewIncident {
+        access_id: input.access_id,
+        probe_target: target,
+        started_at: input.started_at,
+        ended_at: input.ended_at,
+        responsibility: input.responsibility,
+        status,
+        cause: input.cause.trim().to_string(),
+        ticket: input.ticket.trim().to_string(),
+        clock_stops: timing.clock_stops,
+        notes: input.notes.trim().to_string(),
+        source: input.source,
+    };
+    Ok((new, span))
+}
+
 /// What the audit log keeps of a responsibility change.
 #[derive(Serialize)]
 struct Reclassified<'a> {
@@ -111,41 +162,8 @@ impl App {
             .await
             .map_err(|_| FieldError::new("access_id", Rule::UnknownReference))?;
         require_write(actor, Resource::Incident)?;
-        if actor.role == Role::Operator && input.responsibility != Responsibility::Operator {
-            return Err(AppError::Forbidden("classify an incident's responsibility"));
-        }
-        let target = match input.probe_target.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            None => None,
-            Some(t) => Some(
-                t.parse().map_err(|_| FieldError::new("probe_target", Rule::Malformed("an IP address")))?,
-            ),
-        };
-        if input.started_at > now {
-            return Err(FieldError::new("started_at", Rule::Other("must not be in the future".into())).into());
-        }
-        let timing = validate_timing(
-            input.started_at.timestamp(),
-            input.ended_at.map(|t| t.timestamp()),
-            &input.clock_stops,
-            target,
-            &row.access.probe_targets,
-        )?;
-        ensure_months_open(&mut tx, incident_span(input.started_at, input.ended_at, now), "started_at")
-            .await?;
-        let status = if input.ended_at.is_some() { IncidentStatus::Resolved } else { IncidentStatus::Open };
-        let new = NewIncident {
-            access_id: input.access_id,
-            probe_target: target,
-            started_at: input.started_at,
-            ended_at: input.ended_at,
-            responsibility: input.responsibility,
-            status,
-            cause: input.cause.trim().to_string(),
-            ticket: input.ticket.trim().to_string(),
-            clock_stops: timing.clock_stops,
-            notes: input.notes.trim().to_string(),
-            source: input.source,
-        };
+        let (new, span) = validate_new_incident(actor, input, &row.access.probe_targets, now)?;
+        ensure_months_open(&mut tx, span, "started_at").await?;
         let incident = tx.insert_incident(&new, now).await?;
         record(
             &mut tx,

@@ -6,12 +6,14 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use redegov_app::import::ImportKind;
-use redegov_app::{Actor, App, AppError, SystemClock};
+use redegov_app::{Actor, App, AppError, LineFilter, SystemClock};
 use redegov_domain::ids::{AgencyId, OperatorId};
+use redegov_domain::measure::Month;
+use redegov_domain::money::group_thousands;
 use redegov_domain::role::Role;
 use redegov_store::Store;
 use std::io::IsTerminal;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 #[derive(Parser)]
@@ -46,12 +48,18 @@ enum Command {
     Migrate,
     /// Loads the demo network into an empty database.
     Demo,
-    /// Imports a CSV file (all rows or none): agencies, sites or accesses.
+    /// Imports a CSV file (all rows or none): agencies, sites, accesses or incidents.
     Import {
-        /// agencies, sites or accesses.
+        /// agencies, sites, accesses or incidents.
         kind: String,
         /// The CSV file (`,` or `;` separated, UTF-8).
         file: std::path::PathBuf,
+    },
+    /// Closes a month (YYYY-MM) that has ended: measures every access and
+    /// stores the immutable snapshot (once per month).
+    CloseMonth {
+        /// The month, as YYYY-MM (e.g. 2026-10).
+        month: String,
     },
     /// Manages users.
     #[command(subcommand)]
@@ -135,6 +143,7 @@ async fn run(cli: Cli) -> Result<()> {
             load_demo(&app).await
         }
         Command::Import { kind, file } => import(&cli.db, &kind, &file).await,
+        Command::CloseMonth { month } => close_month(&cli.db, &month).await,
         Command::User(UserCommand::Add { login, role, agency, operator, name, email }) => {
             let app = open(&cli.db).await?;
             let role = Role::parse("role", &role).map_err(|e| anyhow::anyhow!("--{e}"))?;
@@ -247,7 +256,7 @@ async fn serve(db: &str, bind: &str, demo: bool, secure_cookies: bool, cache_lis
 
 async fn import(db: &str, kind: &str, file: &std::path::Path) -> Result<()> {
     let Some(kind) = ImportKind::parse(kind) else {
-        bail!("unknown import kind {kind:?}: use agencies, sites or accesses");
+        bail!("unknown import kind {kind:?}: use agencies, sites, accesses or incidents");
     };
     let data = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let app = open(db).await?;
@@ -270,5 +279,82 @@ async fn import(db: &str, kind: &str, file: &std::path::Path) -> Result<()> {
         file.display(),
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// One progress bar per stage of a long job, each left on screen finished
+/// when the next stage starts. Hidden when stderr is not a terminal.
+struct StageBars {
+    visible: bool,
+    current: Mutex<Option<(String, ProgressBar)>>,
+}
+
+impl StageBars {
+    fn new() -> StageBars {
+        StageBars { visible: std::io::stderr().is_terminal(), current: Mutex::new(None) }
+    }
+
+    fn update(&self, stage: &str, done: usize, total: usize) {
+        // A poisoned lock only means an earlier update panicked; the bar
+        // itself is still usable.
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if current.as_ref().is_none_or(|(name, _)| name != stage) {
+            if let Some((_, bar)) = current.take() {
+                bar.finish();
+            }
+            let bar = if self.visible { ProgressBar::new(total as u64) } else { ProgressBar::hidden() };
+            bar.set_style(
+                ProgressStyle::with_template("{prefix:<44} {bar:30} {pos}/{len} ({elapsed})")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar.set_prefix(stage.to_string());
+            *current = Some((stage.to_string(), bar));
+        }
+        if let Some((_, bar)) = current.as_ref() {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    }
+
+    /// Completes the last stage's bar, or leaves it where it stopped when
+    /// the job failed.
+    fn finish(&self, succeeded: bool) {
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, bar)) = current.take() {
+            if succeeded { bar.finish() } else { bar.abandon() }
+        }
+    }
+}
+
+async fn close_month(db: &str, month_text: &str) -> Result<()> {
+    let Some(month) = Month::parse(month_text) else {
+        bail!("mês inválido {month_text:?}: use AAAA-MM, por exemplo 2026-10");
+    };
+    let app = open(db).await?;
+    let actor = Actor::system();
+    let bars = StageBars::new();
+    let started = Instant::now();
+    let closed = app.close_month(&actor, month, &|stage, done, total| bars.update(stage, done, total)).await;
+    bars.finish(closed.is_ok());
+    let closing = closed.map_err(|e| match e {
+        // The rule names the month ("o mês 2026-10 já foi fechado; …",
+        // "o mês 2026-12 ainda não terminou; …"): no field name needed.
+        AppError::Invalid(fe) if fe.field == "month" => anyhow::anyhow!(fe.rule.pt_br()),
+        other => cli_error(other),
+    })?;
+    let results = app.month_results(&actor, month, LineFilter::default()).await.map_err(cli_error)?;
+    println!("Mês {} fechado em {:.1} s", closing.month, started.elapsed().as_secs_f64());
+    let accesses = group_thousands(closing.accesses.unsigned_abs());
+    let breaches = group_thousands(results.breaches.len() as u64);
+    for (label, value) in [
+        ("Acessos", accesses),
+        ("Faturado", closing.charge.format_brl()),
+        ("Descontos", closing.credit.format_brl()),
+        ("Líquido", closing.net.format_brl()),
+        ("Violações de IMR", breaches),
+        ("Impressão digital dos dados (SHA-256)", closing.inputs_fingerprint.clone()),
+    ] {
+        println!("  {:<38} {value}", format!("{label}:"));
+    }
     Ok(())
 }

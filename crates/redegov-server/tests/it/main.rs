@@ -1,7 +1,7 @@
 //! The `redegov` binary end to end: exit codes, one-line errors naming the
-//! problem, CSV import, users and tokens, and `serve --demo` on an empty
-//! database (SQLite; the same commands run on PostgreSQL when
-//! `TEST_DATABASE_URL` is set).
+//! problem, CSV import, users and tokens, closing a month of the demo
+//! network, and `serve --demo` on an empty database (SQLite; the same
+//! commands run on PostgreSQL when `TEST_DATABASE_URL` is set).
 
 use redegov_test_support::TestDb;
 use std::io::{BufRead, BufReader};
@@ -72,7 +72,88 @@ async fn cli_round_trip(db: TestDb) {
     let _ = std::fs::remove_file(bad);
 }
 
-redegov_test_support::on_both_backends!(cli_round_trip);
+redegov_test_support::on_both_backends!(cli_round_trip, close_month_and_import_incidents_on_the_demo);
+
+/// The binary runs on the real clock: the demo's months (2026-09 and
+/// 2026-10, with incidents) have ended; the month after next has not.
+async fn close_month_and_import_incidents_on_the_demo(db: TestDb) {
+    let url = db.url.clone();
+    let out = redegov(&url, &["demo"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // Incidents first: October must still be open to take them.
+    let dir = std::env::temp_dir();
+    let tag = format!("{}-{:?}", std::process::id(), db.backend);
+    let good = dir.join(format!("redegov-incidents-{tag}.csv"));
+    std::fs::write(
+        &good,
+        "access_id,started_at,ended_at,responsibility,cause,ticket,clock_stops\n\
+         1,2026-10-20T08:00:00-03:00,2026-10-20T10:00:00-03:00,operator,fibra rompida,OP-77,\
+         2026-10-20T08:30:00-03:00/2026-10-20T09:00:00-03:00\n\
+         AC-000002,2026-10-21T08:00:00-03:00,,agency,sem energia,,\n",
+    )
+    .expect("write csv");
+    let out = redegov(&url, &["import", "incidents", good.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("2 linha(s) importada(s)"), "{}", text(&out.stdout));
+    let bad = dir.join(format!("redegov-incidents-bad-{tag}.csv"));
+    std::fs::write(
+        &bad,
+        "access_id;started_at;ended_at;responsibility\n\
+         1;2026-10-22T08:00:00-03:00;2026-10-22T09:00:00-03:00;operator\n\
+         99999999;2026-10-22T08:00:00-03:00;2026-10-22T07:00:00-03:00;operator\n\
+         1;2026-10-22T08:00:00-03:00;2026-10-22T07:00:00-03:00;culpa de ninguém\n",
+    )
+    .expect("write csv");
+    let out = redegov(&url, &["import", "incidents", bad.to_str().expect("path")]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("2 problema(s); nada foi importado")
+            && err.contains("linha 3, coluna access_id: não existe")
+            && err.contains("linha 4, coluna responsibility: deve ser um de"),
+        "{err}"
+    );
+
+    let out = redegov(&url, &["close-month", "2026-10"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary = text(&out.stdout);
+    assert!(summary.contains("Mês 2026-10 fechado"), "{summary}");
+    for label in ["Acessos:", "Faturado:", "Descontos:", "Líquido:", "Violações de IMR:", "Impressão digital"]
+    {
+        assert!(summary.contains(label), "{label} in {summary}");
+    }
+    let money = |label: &str| {
+        let line = summary.lines().find(|l| l.contains(label)).expect("a line per total");
+        line.split_once("R$ ").map(|(_, v)| v.trim().to_string()).expect("formatted as R$ 1.234,56")
+    };
+    let charge = money("Faturado:");
+    assert!(charge.contains(',') && charge.contains('.'), "thousands and centavos: {charge}");
+    assert!(money("Descontos:") != "0,00", "the demo's October has credits: {summary}");
+    let fingerprint = summary.lines().find(|l| l.contains("Impressão digital")).expect("fingerprint");
+    assert_eq!(fingerprint.split_whitespace().last().map(str::len), Some(64), "{fingerprint}");
+
+    let out = redegov(&url, &["close-month", "2026-10"]);
+    assert!(!out.status.success(), "closed twice");
+    let err = text(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("o mês 2026-10 já foi fechado"), "{err}");
+    // October is now immutable: importing into it is refused.
+    let out = redegov(&url, &["import", "incidents", good.to_str().expect("path")]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("linha 2, coluna started_at: o mês 2026-10 já foi fechado"));
+
+    let out = redegov(&url, &["close-month", "2099-12"]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("o mês 2099-12 ainda não terminou"), "{err}");
+    let out = redegov(&url, &["close-month", "2026-13"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("mês inválido \"2026-13\": use AAAA-MM"), "{}", text(&out.stderr));
+    let _ = std::fs::remove_file(good);
+    let _ = std::fs::remove_file(bad);
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_demo_on_an_empty_database() {

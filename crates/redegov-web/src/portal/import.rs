@@ -32,6 +32,7 @@ fn resource_of(kind: ImportKind) -> Resource {
         ImportKind::Agencies => Resource::Agency,
         ImportKind::Sites => Resource::Site,
         ImportKind::Accesses => Resource::Access,
+        ImportKind::Incidents => Resource::Incident,
     }
 }
 
@@ -46,6 +47,7 @@ pub fn kind_code(kind: ImportKind) -> &'static str {
         ImportKind::Agencies => "agencies",
         ImportKind::Sites => "sites",
         ImportKind::Accesses => "accesses",
+        ImportKind::Incidents => "incidents",
     }
 }
 
@@ -54,6 +56,7 @@ fn kind_label(kind: ImportKind) -> &'static str {
         ImportKind::Agencies => "Órgãos",
         ImportKind::Sites => "Unidades",
         ImportKind::Accesses => "Acessos",
+        ImportKind::Incidents => "Incidentes",
     }
 }
 
@@ -62,6 +65,7 @@ fn list_path(kind: ImportKind) -> &'static str {
         ImportKind::Agencies => "/orgaos",
         ImportKind::Sites => "/unidades",
         ImportKind::Accesses => "/acessos",
+        ImportKind::Incidents => "/incidentes",
     }
 }
 
