@@ -341,7 +341,7 @@ fn build() -> OpenApiDoc {
         .name("kind")
         .parameter_in(ParameterIn::Path)
         .required(Required::True)
-        .description(Some("agencies, sites or accesses"))
+        .description(Some("agencies, sites, accesses or incidents"))
         .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
         .build();
     paths.add_path_operation(

@@ -1,4 +1,5 @@
-//! The CSV import page: paste a file of agencies, sites or accesses, get it
+//! The CSV import page: paste a file of agencies, sites, accesses or
+//! incidents, get it
 //! imported whole or get every problem (line, column, rule in pt-BR) with
 //! nothing written. A `<textarea>` rather than a file upload, because the
 //! server is built without multipart support; the layouts are described on
@@ -20,7 +21,8 @@ use redegov_app::import::ImportKind;
 use redegov_domain::role::Role;
 use serde::Deserialize;
 
-const KINDS: [ImportKind; 3] = [ImportKind::Agencies, ImportKind::Sites, ImportKind::Accesses];
+const KINDS: [ImportKind; 4] =
+    [ImportKind::Agencies, ImportKind::Sites, ImportKind::Accesses, ImportKind::Incidents];
 
 /// The kinds of file a role may import (those it may create).
 pub fn kinds_for(role: Role) -> Vec<ImportKind> {
@@ -187,11 +189,14 @@ mod tests {
 
     #[test]
     fn roles_import_what_they_may_create() {
-        assert_eq!(kinds_for(Role::Admin).len(), 3);
-        assert!(matches!(kinds_for(Role::NetworkManager)[..], [ImportKind::Sites, ImportKind::Accesses]));
-        assert!(matches!(kinds_for(Role::AgencyManager)[..], [ImportKind::Sites]));
+        assert_eq!(kinds_for(Role::Admin).len(), 4);
+        assert!(matches!(
+            kinds_for(Role::NetworkManager)[..],
+            [ImportKind::Sites, ImportKind::Accesses, ImportKind::Incidents]
+        ));
+        assert!(matches!(kinds_for(Role::AgencyManager)[..], [ImportKind::Sites, ImportKind::Incidents]));
         assert!(kinds_for(Role::Auditor).is_empty());
-        assert!(kinds_for(Role::Operator).is_empty());
+        assert!(matches!(kinds_for(Role::Operator)[..], [ImportKind::Incidents]));
         for kind in KINDS {
             assert_eq!(ImportKind::parse(kind_code(kind)), Some(kind));
             assert_eq!(kind_of(resource_of(kind)), Some(kind));

@@ -353,12 +353,12 @@ fn rows(w: &World, c: &ClosingWorld) -> Vec<Row> {
             not_agency,
         ),
         row(M::GET, "/api/v1/months/2026-03/adjustments".into(), None, all),
-        row(M::POST, "/api/v1/months/2026-01/close".into(), None, [201, 403, 403, 422, 403, 403, 403]),
+        row(M::POST, "/api/v1/months/2026-02/close".into(), None, [201, 403, 403, 422, 403, 403, 403]),
         row(
             M::POST,
             "/api/v1/adjustments".into(),
             Some(
-                |w| json!({"refers_to": "2026-01", "access_id": w.access_a, "credit_centavos": 100, "reason": "correção"}),
+                |w| json!({"refers_to": "2026-02", "access_id": w.access_a, "credit_centavos": 100, "reason": "correção"}),
             ),
             [201, 403, 403, 201, 403, 403, 403],
         ),
@@ -480,5 +480,29 @@ async fn import_is_role_checked(db: TestDb) {
             .await
             .expect("request");
         assert_eq!(resp.status().as_u16(), if i == 0 { 200 } else { 403 }, "as {}", ROLES[i]);
+    }
+    // Incidents: whoever may record one, on an access in scope; access A is
+    // outside operator Beta's lots, so its file names the access.
+    let want = [200, 403, 200, 403, 200, 422, 403];
+    for (i, token) in toks.0.iter().enumerate() {
+        let csv = format!(
+            "access_id;started_at;ended_at;responsibility\n{};2026-03-0{}T08:00:00-03:00;;operator\n",
+            w.access_a,
+            i + 1
+        );
+        let resp = t
+            .client
+            .post(format!("{}/api/v1/import/incidents", t.base_url))
+            .bearer_auth(token)
+            .body(csv)
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status().as_u16();
+        let body = resp.text().await.unwrap_or_default();
+        assert_eq!(status, want[i], "incidents as {}: {body}", ROLES[i]);
+        if status == 422 {
+            assert!(body.contains("access_id"), "{body}");
+        }
     }
 }
