@@ -15,16 +15,17 @@ use redegov_domain::error::{FieldError, Rule, required};
 use redegov_domain::explain::{Explanation, OtherIncident, explain_with};
 use redegov_domain::ids::*;
 use redegov_domain::imr::{Breach, ImrRules};
-use redegov_domain::incident::{Incident, MaintenanceWindow, WindowTarget};
+use redegov_domain::incident::{MaintenanceWindow, WindowTarget};
 use redegov_domain::inventory::{LotHolder, Redundancy};
 use redegov_domain::measure::{AccessMonth, Month, Outage, Span, Window, measure_with, month_bounds};
 use redegov_domain::money::Money;
 use redegov_domain::role::Actor;
+use redegov_domain::time::Timestamp;
 use redegov_store::Tx;
 use redegov_store::closing::{
     Adjustment, ClosingBreach, ClosingLine, ClosingRecord, LineFilter, MeasuredAccess, NewAdjustment,
 };
-use redegov_store::incidents::RulesRecord;
+use redegov_store::incidents::{MeasuredIncident, RulesRecord};
 use redegov_store::inventory::{InventoryFilter, OperatorScoped};
 use sha2::{Digest, Sha256};
 use std::collections::hash_map::Entry;
@@ -108,50 +109,73 @@ pub(crate) async fn ensure_months_open(tx: &mut Tx, span: Span, field: &str) -> 
     Ok(())
 }
 
+/// The stages a closing reports through its [`ClosingProgress`], in order.
+pub mod stage {
+    pub const ACCESSES: &str = "Lendo os acessos faturáveis";
+    pub const INCIDENTS: &str = "Lendo os chamados";
+    pub const WINDOWS_AND_RULES: &str = "Lendo janelas de manutenção e regras";
+    pub const MEASURE: &str = "Medindo acessos";
+    pub const FINGERPRINT: &str = "Calculando a impressão digital das entradas";
+    pub const WRITE: &str = "Gravando o fechamento";
+    pub const COMMIT: &str = "Registrando na auditoria e confirmando";
+}
+
 /// A month's inputs, as loaded.
 struct Inputs {
     month: Month,
     span: Span,
+    /// Where an incident still open stops counting: the month's end once
+    /// the month has ended, "now" while it is running (a preview must not
+    /// count downtime that has not happened yet).
+    open_until: i64,
     accesses: Vec<MeasuredAccess>,
-    incidents: Vec<Incident>,
+    incidents: Vec<MeasuredIncident>,
     windows: Vec<MaintenanceWindow>,
     rules: Vec<RulesRecord>,
 }
 
-async fn load_inputs(tx: &mut Tx, month: Month) -> AppResult<Inputs> {
+async fn load_inputs(
+    tx: &mut Tx,
+    month: Month,
+    now: Timestamp,
+    progress: ClosingProgress<'_>,
+) -> AppResult<Inputs> {
     let span = month_bounds(month);
-    Ok(Inputs {
-        month,
-        span,
-        accesses: tx.accesses_billable_in(span).await?,
-        incidents: tx.incidents_overlapping(span).await?,
-        windows: tx.approved_windows_overlapping(span).await?,
-        rules: tx.all_rules(None).await?,
-    })
+    progress(stage::ACCESSES, 0, 1);
+    let accesses = tx.accesses_billable_in(span).await?;
+    progress(stage::INCIDENTS, 0, 1);
+    let incidents = tx.incidents_overlapping(span).await?;
+    progress(stage::WINDOWS_AND_RULES, 0, 1);
+    let windows = tx.approved_windows_overlapping(span).await?;
+    let rules = tx.all_rules(None).await?;
+    Ok(Inputs { month, span, open_until: now.timestamp().min(span.end), accesses, incidents, windows, rules })
 }
 
 /// The measurement input of one access, its other incidents, and its rules.
-struct Prepared {
+struct Prepared<'a> {
     access_month: AccessMonth,
     others: Vec<OtherIncident>,
     rules_id: Option<RulesId>,
-    rules: ImrRules,
+    rules: &'a ImrRules,
 }
 
 /// Indexes for preparing accesses one by one.
 struct Index<'a> {
     inputs: &'a Inputs,
-    incidents: HashMap<AccessId, Vec<&'a Incident>>,
+    /// Each access's incidents: a run of `inputs.incidents`, which the store
+    /// returns ordered by access.
+    incidents: HashMap<AccessId, &'a [MeasuredIncident]>,
     access_windows: HashMap<AccessId, Vec<Window>>,
     lot_windows: HashMap<LotId, Vec<Window>>,
     rules: HashMap<LotId, (Option<RulesId>, ImrRules)>,
+    default_rules: ImrRules,
 }
 
 impl<'a> Index<'a> {
     fn new(inputs: &'a Inputs) -> AppResult<Index<'a>> {
-        let mut incidents: HashMap<AccessId, Vec<&Incident>> = HashMap::new();
-        for i in &inputs.incidents {
-            incidents.entry(i.access_id).or_default().push(i);
+        let mut incidents: HashMap<AccessId, &[MeasuredIncident]> = HashMap::new();
+        for run in inputs.incidents.chunk_by(|a, b| a.access_id == b.access_id) {
+            incidents.insert(run[0].access_id, run);
         }
         let (mut access_windows, mut lot_windows): (HashMap<_, Vec<_>>, HashMap<_, Vec<_>>) =
             Default::default();
@@ -168,16 +192,29 @@ impl<'a> Index<'a> {
         for lot in inputs.accesses.iter().map(|a| a.access.lot_id).collect::<BTreeSet<_>>() {
             rules.insert(lot, rules_at(&inputs.rules, lot, first_day)?);
         }
-        Ok(Index { inputs, incidents, access_windows, lot_windows, rules })
+        Ok(Index {
+            inputs,
+            incidents,
+            access_windows,
+            lot_windows,
+            rules,
+            default_rules: ImrRules::default(),
+        })
     }
 
-    fn prepare(&self, m: &MeasuredAccess) -> Prepared {
+    fn incidents_of(&self, access: AccessId) -> &'a [MeasuredIncident] {
+        self.incidents.get(&access).copied().unwrap_or_default()
+    }
+
+    fn prepare(&self, m: &MeasuredAccess) -> Prepared<'_> {
         let a = &m.access;
-        let month_end = self.inputs.span.end;
         let mut outages = Vec::new();
         let mut others = Vec::new();
-        for i in self.incidents.get(&a.id).into_iter().flatten() {
-            let span = Span::new(i.started_at.timestamp(), i.ended_at.map_or(month_end, |e| e.timestamp()));
+        for i in self.incidents_of(a.id) {
+            // An open incident counts up to the month's end, or up to now
+            // in a month still running.
+            let end = i.ended_at.unwrap_or(self.inputs.open_until.max(i.started_at));
+            let span = Span::new(i.started_at, end);
             if i.responsibility.counts_as_downtime() {
                 let link = i.probe_target.and_then(|t| a.probe_targets.iter().position(|x| *x == t));
                 outages.push(Outage { id: i.id.0, link, span, clock_stops: i.clock_stops.clone() });
@@ -188,7 +225,10 @@ impl<'a> Index<'a> {
         let mut maintenance: Vec<Window> = self.access_windows.get(&a.id).cloned().unwrap_or_default();
         maintenance.extend(self.lot_windows.get(&a.lot_id).into_iter().flatten().copied());
         let links = if a.redundancy == Redundancy::None { 1 } else { a.probe_targets.len().max(1) };
-        let (rules_id, rules) = self.rules.get(&a.lot_id).cloned().unwrap_or((None, ImrRules::default()));
+        let (rules_id, rules) = match self.rules.get(&a.lot_id) {
+            Some((id, rules)) => (*id, rules),
+            None => (None, &self.default_rules),
+        };
         Prepared {
             access_month: AccessMonth {
                 monthly_price: a.monthly_price,
@@ -205,13 +245,15 @@ impl<'a> Index<'a> {
     }
 }
 
-/// Measures every access of the month and evaluates the IMR.
+/// Measures every access of the month and evaluates the IMR. Breaches come
+/// out in [`ClosingBreach::order_key`] order, like a stored closing's.
 fn compute(
     inputs: &Inputs,
     progress: ClosingProgress<'_>,
 ) -> AppResult<(Vec<ClosingLine>, Vec<ClosingBreach>)> {
-    let index = Index::new(inputs)?;
     let total = inputs.accesses.len();
+    progress(stage::MEASURE, 0, total);
+    let index = Index::new(inputs)?;
     let mut lines = Vec::with_capacity(total);
     let mut breaches = Vec::new();
     for (n, m) in inputs.accesses.iter().enumerate() {
@@ -219,6 +261,7 @@ fn compute(
         let a = &m.access;
         let r = measure_with(inputs.span, &p.access_month, p.rules.granularity_seconds);
         let mut found: Vec<Breach> = Vec::new();
+        let first_breach = breaches.len();
         let target = p.rules.availability_target(a.profile, a.technology);
         if let Some(b) =
             p.rules.availability_breach(r.availability_micro, r.billable_seconds, a.profile, a.technology)
@@ -233,13 +276,13 @@ fn compute(
             found.push(b);
         }
         // Repair time: operator incidents resolved in this month.
-        for i in index.incidents.get(&a.id).into_iter().flatten() {
-            let Some(end) = i.ended_at.map(|e| e.timestamp()) else { continue };
+        for i in index.incidents_of(a.id) {
+            let Some(end) = i.ended_at else { continue };
             if !i.responsibility.counts_as_downtime() || end < inputs.span.start || end >= inputs.span.end {
                 continue;
             }
             let timing = redegov_domain::incident::IncidentTiming {
-                started_at: i.started_at.timestamp(),
+                started_at: i.started_at,
                 ended_at: Some(end),
                 clock_stops: i.clock_stops.clone(),
                 link: None,
@@ -256,6 +299,7 @@ fn compute(
                 found.push(b);
             }
         }
+        breaches[first_breach..].sort_by(|x, y| x.order_key().cmp(&y.order_key()));
         lines.push(ClosingLine {
             access_id: a.id,
             agency_id: m.agency_id,
@@ -273,7 +317,7 @@ fn compute(
             penalty: p.rules.proposed_penalty(&found, r.charge),
         });
         if (n + 1) % 1000 == 0 || n + 1 == total {
-            progress("Medindo acessos", n + 1, total);
+            progress(stage::MEASURE, n + 1, total);
         }
     }
     Ok((lines, breaches))
@@ -281,54 +325,71 @@ fn compute(
 
 /// SHA-256 over a canonical text of every input, so a closing can be
 /// recomputed and compared, and a preview tells whether anything moved.
+/// The text is written line by line into one reused buffer; its format is
+/// part of every stored closing, so it must not change.
 fn fingerprint(inputs: &Inputs) -> String {
+    // `write!` into a String cannot fail: its results are ignored.
+    use std::fmt::Write;
     let mut h = Sha256::new();
-    let mut line = |text: String| {
-        h.update(text.as_bytes());
-        h.update(b"\n");
+    let mut buf = String::with_capacity(256);
+    let mut line = |buf: &mut String| {
+        buf.push('\n');
+        h.update(buf.as_bytes());
+        buf.clear();
     };
-    line(format!("month {}", inputs.month));
-    let t =
-        |x: Option<chrono::DateTime<chrono::Utc>>| x.map_or("-".to_string(), |t| t.timestamp().to_string());
+    let _ = write!(buf, "month {}", inputs.month);
+    line(&mut buf);
+    if inputs.open_until < inputs.span.end {
+        // A month still running: open incidents count up to this instant.
+        let _ = write!(buf, "until {}", inputs.open_until);
+        line(&mut buf);
+    }
+    fn instant(buf: &mut String, t: Option<i64>) {
+        match t {
+            Some(t) => {
+                let _ = write!(buf, " {t}");
+            }
+            None => buf.push_str(" -"),
+        }
+    }
     for m in &inputs.accesses {
         let a = &m.access;
-        let targets: Vec<String> = a.probe_targets.iter().map(|t| t.to_string()).collect();
-        line(format!(
-            "a {} {} {} {} {} {} {} {} {} {}",
-            a.id,
-            a.lot_id,
-            m.agency_id,
-            a.monthly_price.centavos(),
-            t(a.activated_at),
-            t(a.deactivated_at),
-            a.profile.as_str(),
-            a.technology.as_str(),
-            m.area.as_str(),
-            targets.join(",")
-        ));
+        let _ = write!(buf, "a {} {} {} {}", a.id, a.lot_id, m.agency_id, a.monthly_price.centavos());
+        instant(&mut buf, a.activated_at.map(|t| t.timestamp()));
+        instant(&mut buf, a.deactivated_at.map(|t| t.timestamp()));
+        let _ = write!(buf, " {} {} {} ", a.profile.as_str(), a.technology.as_str(), m.area.as_str());
+        for (k, t) in a.probe_targets.iter().enumerate() {
+            let _ = write!(buf, "{}{t}", if k == 0 { "" } else { "," });
+        }
+        line(&mut buf);
     }
     for i in &inputs.incidents {
-        let stops: Vec<String> = i.clock_stops.iter().map(|s| format!("{}-{}", s.start, s.end)).collect();
-        line(format!(
-            "i {} {} {} {} {} {} {}",
-            i.id,
-            i.access_id,
-            i.probe_target.map_or("-".into(), |p| p.to_string()),
-            i.started_at.timestamp(),
-            t(i.ended_at),
-            i.responsibility.as_str(),
-            stops.join(",")
-        ));
+        let _ = write!(buf, "i {} {} ", i.id, i.access_id);
+        match i.probe_target {
+            Some(p) => {
+                let _ = write!(buf, "{p}");
+            }
+            None => buf.push('-'),
+        }
+        let _ = write!(buf, " {}", i.started_at);
+        instant(&mut buf, i.ended_at);
+        let _ = write!(buf, " {} ", i.responsibility.as_str());
+        for (k, s) in i.clock_stops.iter().enumerate() {
+            let _ = write!(buf, "{}{}-{}", if k == 0 { "" } else { "," }, s.start, s.end);
+        }
+        line(&mut buf);
     }
     for w in &inputs.windows {
-        let target = match w.target {
-            WindowTarget::Access(a) => format!("a{a}"),
-            WindowTarget::Lot(l) => format!("l{l}"),
+        let _ = match w.target {
+            WindowTarget::Access(a) => write!(buf, "w {} a{a}", w.id),
+            WindowTarget::Lot(l) => write!(buf, "w {} l{l}", w.id),
         };
-        line(format!("w {} {} {} {}", w.id, target, w.starts_at.timestamp(), w.ends_at.timestamp()));
+        let _ = write!(buf, " {} {}", w.starts_at.timestamp(), w.ends_at.timestamp());
+        line(&mut buf);
     }
     for r in &inputs.rules {
-        line(format!("r {} {} {} {}", r.id, r.lot_id, r.effective_from, r.rules));
+        let _ = write!(buf, "r {} {} {} {}", r.id, r.lot_id, r.effective_from, r.rules);
+        line(&mut buf);
     }
     hex::encode(h.finalize())
 }
@@ -392,9 +453,10 @@ impl App {
     /// fingerprint then tells whether its inputs still match the snapshot).
     pub async fn preview_month(&self, actor: &Actor, month: Month, f: LineFilter) -> AppResult<MonthResults> {
         let f = scoped_lines(actor, f);
+        let now = self.now();
         let mut tx = self.store().read().await?;
         let closing = tx.closing(&month.to_string()).await?;
-        let inputs = load_inputs(&mut tx, month).await?;
+        let inputs = load_inputs(&mut tx, month, now, &|_, _, _| {}).await?;
         let (lines, breaches) = compute(&inputs, &|_, _, _| {})?;
         let version = rules_version(&lines);
         let (lines, breaches) = filter_results(&mut tx, &f, lines, breaches).await?;
@@ -434,7 +496,9 @@ impl App {
     }
 
     /// Closes a month: measures it and stores the snapshot, in one
-    /// transaction. A month closes once, after it has ended.
+    /// transaction. A month closes once, after it has ended. `progress`
+    /// hears of each [`stage`] as it starts (and of the measurement's
+    /// advance).
     pub async fn close_month(
         &self,
         actor: &Actor,
@@ -445,16 +509,15 @@ impl App {
         let now = self.now();
         let label = month.to_string();
         if month_bounds(month).end > now.timestamp() {
-            return Err(FieldError::new("month", Rule::Other(format!("{label} has not ended yet"))).into());
+            return Err(FieldError::new("month", Rule::MonthNotEnded { month: label }).into());
         }
         let mut tx = self.store().write().await?;
         if tx.closing(&label).await?.is_some() {
             return Err(FieldError::new("month", Rule::MonthClosed { month: label }).into());
         }
-        progress("Lendo acessos, chamados e regras", 0, 1);
-        let inputs = load_inputs(&mut tx, month).await?;
-        progress("Lendo acessos, chamados e regras", 1, 1);
+        let inputs = load_inputs(&mut tx, month, now, progress).await?;
         let (lines, breaches) = compute(&inputs, progress)?;
+        progress(stage::FINGERPRINT, 0, 1);
         let mut closing = ClosingRecord {
             id: 0,
             month: label.clone(),
@@ -467,13 +530,16 @@ impl App {
             credit: sum(&lines, |l| l.credit),
             net: sum(&lines, |l| l.net),
         };
-        progress("Gravando o fechamento", 0, 1);
+        // The inputs (a million incidents) are not needed for writing.
+        drop(inputs);
+        progress(stage::WRITE, 0, 1);
         closing.id = tx.insert_closing(&closing, &lines, &breaches).await.map_err(|e| match e {
             redegov_store::StoreError::Conflict(_) => {
                 AppError::from(FieldError::new("month", Rule::MonthClosed { month: label.clone() }))
             }
             other => other.into(),
         })?;
+        progress(stage::COMMIT, 0, 1);
         record(
             &mut tx,
             actor,
@@ -486,7 +552,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        progress("Gravando o fechamento", 1, 1);
+        progress(stage::COMMIT, 1, 1);
         Ok(closing)
     }
 
@@ -569,7 +635,7 @@ impl App {
         let mut tx = self.store().read().await?;
         let row = tx.access(access_id).await.map_err(AppError::not_found("access"))?;
         ensure_sees(&mut tx, actor, OperatorScoped::Access, access_id.0, Some(row.agency_id)).await?;
-        let inputs = load_inputs(&mut tx, month).await?;
+        let inputs = load_inputs(&mut tx, month, self.now(), &|_, _, _| {}).await?;
         let index = Index::new(&inputs)?;
         let m = inputs.accesses.iter().find(|m| m.access.id == access_id);
         let (explanation, rules_id, granularity) = match m {
@@ -614,14 +680,26 @@ impl App {
         require_write(actor, Resource::Closing)?;
         let now = self.now();
         let mut tx = self.store().write().await?;
-        reference(tx.access(input.access_id).await, "access_id").await?;
+        let row = reference(tx.access(input.access_id).await, "access_id").await?;
+        // An access outside the actor's scope is an unknown reference, like
+        // a missing one.
+        match ensure_sees(&mut tx, actor, OperatorScoped::Access, input.access_id.0, Some(row.agency_id))
+            .await
+        {
+            Err(AppError::NotFound(_)) => {
+                return Err(FieldError::new("access_id", Rule::UnknownReference).into());
+            }
+            other => other?,
+        }
         let refers_to = input.refers_to.to_string();
-        if tx.closing(&refers_to).await?.is_none() {
-            return Err(FieldError::new(
-                "refers_to",
-                Rule::Other("an adjustment corrects a closed month; this month is still open".into()),
-            )
-            .into());
+        let Some(corrected) = tx.closing(&refers_to).await? else {
+            return Err(FieldError::new("refers_to", Rule::MonthNotClosed { month: refers_to }).into());
+        };
+        // Only a line of the closed month can be corrected: the access must
+        // have been billable (so in the snapshot) that month.
+        let line = LineFilter { access_id: Some(input.access_id), ..Default::default() };
+        if tx.closing_lines(corrected.id, &line).await?.is_empty() {
+            return Err(FieldError::new("access_id", Rule::NotBillableInMonth { month: refers_to }).into());
         }
         let reason = required("reason", &input.reason)?;
         // Applied in the first open month after the corrected one that is
@@ -883,4 +961,156 @@ struct RulesAudit {
     lot_id: LotId,
     effective_from: NaiveDate,
     rules: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redegov_domain::incident::{Responsibility, WindowStatus};
+    use redegov_domain::inventory::{Access, AccessStatus, Area, Profile, Technology};
+    use redegov_domain::time::from_epoch;
+
+    /// The canonical text as first written (one `format!` per line): every
+    /// stored closing's fingerprint was computed over it, so the streaming
+    /// version must hash exactly the same bytes.
+    fn reference_fingerprint(inputs: &Inputs) -> String {
+        let mut h = Sha256::new();
+        let mut line = |text: String| {
+            h.update(text.as_bytes());
+            h.update(b"\n");
+        };
+        line(format!("month {}", inputs.month));
+        let t = |x: Option<i64>| x.map_or("-".to_string(), |t| t.to_string());
+        for m in &inputs.accesses {
+            let a = &m.access;
+            let targets: Vec<String> = a.probe_targets.iter().map(|t| t.to_string()).collect();
+            line(format!(
+                "a {} {} {} {} {} {} {} {} {} {}",
+                a.id,
+                a.lot_id,
+                m.agency_id,
+                a.monthly_price.centavos(),
+                t(a.activated_at.map(|x| x.timestamp())),
+                t(a.deactivated_at.map(|x| x.timestamp())),
+                a.profile.as_str(),
+                a.technology.as_str(),
+                m.area.as_str(),
+                targets.join(",")
+            ));
+        }
+        for i in &inputs.incidents {
+            let stops: Vec<String> = i.clock_stops.iter().map(|s| format!("{}-{}", s.start, s.end)).collect();
+            line(format!(
+                "i {} {} {} {} {} {} {}",
+                i.id,
+                i.access_id,
+                i.probe_target.map_or("-".into(), |p| p.to_string()),
+                i.started_at,
+                t(i.ended_at),
+                i.responsibility.as_str(),
+                stops.join(",")
+            ));
+        }
+        for w in &inputs.windows {
+            let target = match w.target {
+                WindowTarget::Access(a) => format!("a{a}"),
+                WindowTarget::Lot(l) => format!("l{l}"),
+            };
+            line(format!("w {} {} {} {}", w.id, target, w.starts_at.timestamp(), w.ends_at.timestamp()));
+        }
+        for r in &inputs.rules {
+            line(format!("r {} {} {} {}", r.id, r.lot_id, r.effective_from, r.rules));
+        }
+        hex::encode(h.finalize())
+    }
+
+    fn access(id: i64, targets: &[&str], deactivated: Option<i64>) -> MeasuredAccess {
+        MeasuredAccess {
+            access: Access {
+                id: AccessId(id),
+                site_id: SiteId(1),
+                lot_id: LotId(2),
+                profile: Profile::II,
+                service: "SCM".into(),
+                bandwidth_mbps: 10,
+                redundancy: if targets.len() > 1 { Redundancy::Critical } else { Redundancy::None },
+                technology: Technology::Satellite,
+                status: AccessStatus::Active,
+                requested_at: from_epoch(0),
+                activated_at: Some(from_epoch(1_000)),
+                suspended_at: None,
+                deactivated_at: deactivated.map(from_epoch),
+                monthly_price: Money::from_centavos(123_456),
+                price_overridden: false,
+                probe_targets: targets.iter().map(|t| t.parse().expect("ip")).collect(),
+            },
+            agency_id: AgencyId(3),
+            area: Area::Interior,
+        }
+    }
+
+    fn window(id: i64, target: WindowTarget) -> MaintenanceWindow {
+        MaintenanceWindow {
+            id: WindowId(id),
+            target,
+            starts_at: from_epoch(5_000),
+            ends_at: from_epoch(6_000),
+            announced_at: from_epoch(0),
+            description: String::new(),
+            status: WindowStatus::Approved,
+            decided_by: None,
+            decided_at: None,
+            decision_reason: String::new(),
+            created_by: None,
+        }
+    }
+
+    #[test]
+    fn the_fingerprint_hashes_the_canonical_text() {
+        let month = Month { year: 2026, month: 10 };
+        let span = month_bounds(month);
+        let incident = |id: i64, target: Option<&str>, end: Option<i64>, stops: Vec<Span>| MeasuredIncident {
+            id: IncidentId(id),
+            access_id: AccessId(7),
+            probe_target: target.map(|t| t.parse().expect("ip")),
+            started_at: span.start + 60,
+            ended_at: end,
+            responsibility: if id % 2 == 0 { Responsibility::Agency } else { Responsibility::Operator },
+            clock_stops: stops,
+        };
+        let mut inputs = Inputs {
+            month,
+            span,
+            open_until: span.end,
+            accesses: vec![
+                access(7, &["10.0.0.1", "2001:db8::1"], None),
+                access(8, &[], Some(span.start + 99)),
+            ],
+            incidents: vec![
+                incident(1, None, None, vec![]),
+                incident(
+                    2,
+                    Some("10.0.0.1"),
+                    Some(span.start + 600),
+                    vec![Span::new(span.start + 70, span.start + 80)],
+                ),
+                incident(3, None, Some(span.start + 900), vec![Span::new(1, 2), Span::new(3, 4)]),
+            ],
+            windows: vec![
+                window(4, WindowTarget::Access(AccessId(7))),
+                window(5, WindowTarget::Lot(LotId(2))),
+            ],
+            rules: vec![RulesRecord {
+                id: RulesId(9),
+                lot_id: LotId(2),
+                effective_from: NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+                rules: "{\"x\": 1}".into(),
+                created_at: from_epoch(0),
+            }],
+        };
+        assert_eq!(fingerprint(&inputs), reference_fingerprint(&inputs));
+        // A running month adds its cut-off, and only then.
+        inputs.open_until = span.start + 3_600;
+        assert_ne!(fingerprint(&inputs), reference_fingerprint(&inputs));
+    }
 }

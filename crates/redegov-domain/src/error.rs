@@ -47,6 +47,14 @@ pub enum Rule {
     MonthClosed { month: String },
     /// Free-form rule, for the rare rule that has no variant yet.
     Other(String),
+    /// A month (`YYYY-MM`) that has not ended yet, where an ended one is needed.
+    MonthNotEnded { month: String },
+    /// A month (`YYYY-MM`) that is still open, where a closed one is needed.
+    MonthNotClosed { month: String },
+    /// An access that was not billable in the month (`YYYY-MM`) concerned.
+    NotBillableInMonth { month: String },
+    /// An instant after now, where only the past can be recorded.
+    InFuture,
 }
 
 impl Rule {
@@ -72,6 +80,10 @@ impl Rule {
             Rule::NoticeTooShort { .. } => "notice_too_short",
             Rule::MonthClosed { .. } => "month_closed",
             Rule::Other(_) => "invalid",
+            Rule::MonthNotEnded { .. } => "month_not_ended",
+            Rule::MonthNotClosed { .. } => "month_not_closed",
+            Rule::NotBillableInMonth { .. } => "not_billable_in_month",
+            Rule::InFuture => "in_future",
         }
     }
 
@@ -110,6 +122,16 @@ impl Rule {
                 format!("o mês {month} já foi fechado; corrija com um ajuste em um mês aberto")
             }
             Rule::Other(text) => text.clone(),
+            Rule::MonthNotEnded { month } => {
+                format!("o mês {month} ainda não terminou; só pode ser fechado depois do seu último dia")
+            }
+            Rule::MonthNotClosed { month } => {
+                format!("o mês {month} ainda não foi fechado; um ajuste só corrige um mês fechado")
+            }
+            Rule::NotBillableInMonth { month } => {
+                format!("o acesso não foi faturado em {month} (não estava ativo no mês)")
+            }
+            Rule::InFuture => "não pode estar no futuro".into(),
         }
     }
 
@@ -148,6 +170,16 @@ impl Rule {
                 format!("month {month} is closed; correct it with an adjustment in an open month")
             }
             Rule::Other(text) => text.clone(),
+            Rule::MonthNotEnded { month } => {
+                format!("month {month} has not ended yet; it can be closed after its last day")
+            }
+            Rule::MonthNotClosed { month } => {
+                format!("month {month} is not closed; an adjustment corrects a closed month")
+            }
+            Rule::NotBillableInMonth { month } => {
+                format!("the access was not billed in {month} (it was not active in the month)")
+            }
+            Rule::InFuture => "must not be in the future".into(),
         }
     }
 }

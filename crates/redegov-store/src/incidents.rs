@@ -58,6 +58,20 @@ pub struct IncidentFilter {
     pub overlapping: Option<Span>,
 }
 
+/// What the monthly measurement reads of an incident: no texts, instants as
+/// epoch seconds. Loaded by the hundred thousand, so it stays lean.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeasuredIncident {
+    pub id: IncidentId,
+    pub access_id: AccessId,
+    pub probe_target: Option<std::net::IpAddr>,
+    pub started_at: i64,
+    /// `None` while the incident is open.
+    pub ended_at: Option<i64>,
+    pub responsibility: Responsibility,
+    pub clock_stops: Vec<Span>,
+}
+
 /// A maintenance window to insert.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewWindow {
@@ -98,6 +112,10 @@ fn stops_json(stops: &[Span]) -> String {
 }
 
 pub(crate) fn parse_stops(text: &str) -> Result<Vec<Span>, StoreError> {
+    // Most incidents have no clock stop: skip the JSON parser for them.
+    if text == "[]" {
+        return Ok(Vec::new());
+    }
     let pairs: Vec<[i64; 2]> =
         serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("clock_stops: {e}")))?;
     Ok(pairs.into_iter().map(|[a, b]| Span::new(a, b)).collect())
@@ -125,6 +143,42 @@ fn decode_incident(r: &AnyRow) -> Result<Incident, StoreError> {
         created_at: from_epoch(r.try_get("created_at")?),
         updated_at: from_epoch(r.try_get("updated_at")?),
     })
+}
+
+/// Decodes the columns of [`MEASURED_SELECT`], by position.
+fn decode_measured(r: &AnyRow) -> Result<MeasuredIncident, StoreError> {
+    let probe_target = match r.try_get::<Option<&str>, _>(2)? {
+        Some(t) => Some(t.parse().map_err(|_| StoreError::Corrupt(format!("probe_target {t:?}")))?),
+        None => None,
+    };
+    let responsibility: &str = r.try_get(5)?;
+    Ok(MeasuredIncident {
+        id: IncidentId(r.try_get(0)?),
+        access_id: AccessId(r.try_get(1)?),
+        probe_target,
+        started_at: r.try_get(3)?,
+        ended_at: r.try_get(4)?,
+        responsibility: Responsibility::parse("responsibility", responsibility)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        clock_stops: parse_stops(r.try_get(6)?)?,
+    })
+}
+
+/// Carries a decoding failure through sqlx's row mapping ([`from_sqlx`]
+/// takes it back out).
+pub(crate) fn into_sqlx(e: StoreError) -> sqlx::Error {
+    match e {
+        StoreError::Database(e) => e,
+        StoreError::Corrupt(message) => sqlx::Error::Decode(message.into()),
+        other => sqlx::Error::Decode(other.to_string().into()),
+    }
+}
+
+pub(crate) fn from_sqlx(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::Decode(e) => StoreError::Corrupt(e.to_string()),
+        other => other.into(),
+    }
 }
 
 fn decode_incident_row(r: &AnyRow) -> Result<IncidentRow, StoreError> {
@@ -176,6 +230,9 @@ const INCIDENT_SELECT: &str = "SELECT i.*, s.agency_id, ag.acronym AS agency_acr
      l.code AS lot_code, s.municipality_name, s.address AS site_address \
      FROM incidents i JOIN accesses a ON a.id = i.access_id JOIN sites s ON s.id = a.site_id \
      JOIN agencies ag ON ag.id = s.agency_id JOIN lots l ON l.id = a.lot_id";
+/// The columns [`decode_measured`] reads, in its order.
+const MEASURED_SELECT: &str = "SELECT id, access_id, probe_target, started_at, ended_at, responsibility, \
+     clock_stops FROM incidents";
 const INCIDENT_COUNT: &str = "SELECT COUNT(*) FROM incidents i JOIN accesses a ON a.id = i.access_id \
      JOIN sites s ON s.id = a.site_id";
 
@@ -309,18 +366,24 @@ impl Tx {
         .await
     }
 
-    /// Every incident of the accesses overlapping `span`, lean (what the
-    /// measurement needs), ordered by access.
-    pub async fn incidents_overlapping(&mut self, span: Span) -> Result<Vec<Incident>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT * FROM incidents WHERE started_at < $1 AND (ended_at IS NULL OR ended_at > $2) \
-             ORDER BY access_id, started_at, id",
-        )
+    /// Every incident overlapping `span` (open ones included), lean (what
+    /// the measurement needs), ordered by access, start and id. Each row is
+    /// decoded as it arrives, so a million of them are never held twice;
+    /// and sorted here rather than in SQL, where SQLite would walk the
+    /// `incidents_access` index and fetch every row at random (ten times
+    /// slower than the plain scan for a month of a million incidents).
+    pub async fn incidents_overlapping(&mut self, span: Span) -> Result<Vec<MeasuredIncident>, StoreError> {
+        let mut out = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{MEASURED_SELECT} WHERE started_at < $1 AND (ended_at IS NULL OR ended_at > $2)"
+        )))
         .bind(span.end)
         .bind(span.start)
+        .try_map(|r: AnyRow| decode_measured(&r).map_err(into_sqlx))
         .fetch_all(self.conn())
-        .await?;
-        rows.iter().map(decode_incident).collect()
+        .await
+        .map_err(from_sqlx)?;
+        out.sort_unstable_by_key(|i| (i.access_id, i.started_at, i.id));
+        Ok(out)
     }
 
     // ----- maintenance windows -----

@@ -1,7 +1,9 @@
 //! Incidents, maintenance windows and the monthly closing through the use
 //! cases, on both backends: the numbers of a small month worked by hand,
 //! the closed month's immutability, adjustments, scope of results, and the
-//! billing report's consortium split.
+//! billing report's consortium split; breaches listed in one order on both
+//! backends, open incidents in a running month, what an adjustment may
+//! correct.
 
 use super::{actor, draft, world};
 use redegov_app::closing::AdjustmentInput;
@@ -45,7 +47,13 @@ fn field_rule(e: AppError) -> (String, String) {
     }
 }
 
-on_both_backends!(a_month_is_measured_closed_and_never_changes, maintenance_needs_notice_and_approval);
+on_both_backends!(
+    a_month_is_measured_closed_and_never_changes,
+    maintenance_needs_notice_and_approval,
+    breaches_are_listed_in_one_total_order,
+    open_incidents_count_up_to_now_while_the_month_runs,
+    an_adjustment_corrects_a_billed_line_in_scope,
+);
 
 async fn a_month_is_measured_closed_and_never_changes(db: TestDb) {
     let app = App::new(db.store().await, FakeClock::at("2026-11-05T12:00:00-03:00"));
@@ -117,14 +125,11 @@ async fn a_month_is_measured_closed_and_never_changes(db: TestDb) {
 
     // Only the contract manager (or admin) closes.
     assert!(matches!(app.close_month(&noc, OCT, &|_, _, _| {}).await, Err(AppError::Forbidden(_))));
-    assert_eq!(
-        field_rule(
-            app.close_month(&sys, Month { year: 2026, month: 11 }, &|_, _, _| {}).await.expect_err("refused")
-        )
-        .0,
-        "month",
-        "November has not ended"
-    );
+    let running =
+        app.close_month(&sys, Month { year: 2026, month: 11 }, &|_, _, _| {}).await.expect_err("refused");
+    let AppError::Invalid(e) = running else { panic!("a field error: {running:?}") };
+    assert_eq!((e.field.as_str(), e.rule.code()), ("month", "month_not_ended"), "November has not ended");
+    assert!(e.rule.pt_br().contains("2026-11 ainda não terminou"), "{}", e.rule.pt_br());
     let manager = actor(Role::ContractManager, Scope::All);
     let closing = app.close_month(&manager, OCT, &|_, _, _| {}).await.expect("closed");
     assert_eq!(closing.accesses, 2);
@@ -262,4 +267,129 @@ async fn maintenance_needs_notice_and_approval(db: TestDb) {
     let why = app.explain_access_month(&alfa, a1.id, OCT).await.expect("explanation");
     assert!(why.explanation.entries.iter().any(|e| e.verdict.code() == "maintenance"));
     assert!(why.explanation.entries.iter().any(|e| e.verdict.code() == "clock_stop"));
+}
+
+async fn breaches_are_listed_in_one_total_order(db: TestDb) {
+    let app = App::new(db.store().await, FakeClock::at("2026-11-05T12:00:00-03:00"));
+    let w = world(&app).await;
+    let sys = Actor::system();
+    let noc = actor(Role::NetworkManager, Scope::All);
+    let mut d = draft(w.site_a, w.lot_1a, &["10.0.0.1"]);
+    d.activated_at = Some(t("2026-01-01T00:00"));
+    let a1 = app.create_access(&sys, d).await.expect("access");
+    // Two 6 h operator incidents in the capital (limit 4 h), the later one
+    // recorded first, so incident order and start order differ; 12 h down
+    // also misses the 99.5 % availability target.
+    let later = app
+        .create_incident(
+            &noc,
+            incident(a1.id, "2026-10-20T08:00", Some("2026-10-20T14:00"), Responsibility::Operator),
+        )
+        .await
+        .expect("incident");
+    let earlier = app
+        .create_incident(
+            &noc,
+            incident(a1.id, "2026-10-05T08:00", Some("2026-10-05T14:00"), Responsibility::Operator),
+        )
+        .await
+        .expect("incident");
+    let expected =
+        vec![("availability", None), ("repair_time", Some(later.id)), ("repair_time", Some(earlier.id))];
+    let listed = |b: &[redegov_app::ClosingBreach]| -> Vec<(String, Option<IncidentId>)> {
+        b.iter().map(|b| (b.kind.clone(), b.incident_id)).collect()
+    };
+    let expected: Vec<(String, Option<IncidentId>)> =
+        expected.into_iter().map(|(k, i)| (k.to_string(), i)).collect();
+    let preview = app.preview_month(&sys, OCT, LineFilter::default()).await.expect("preview");
+    assert_eq!(listed(&preview.breaches), expected, "computed: by kind, then incident id");
+    app.close_month(&sys, OCT, &|_, _, _| {}).await.expect("closed");
+    let stored = app.month_results(&sys, OCT, LineFilter::default()).await.expect("stored");
+    assert_eq!(listed(&stored.breaches), expected, "stored: the same order (NULL incident first)");
+    assert_eq!(stored.breaches, preview.breaches);
+    let one = LineFilter { access_id: Some(a1.id), ..Default::default() };
+    let filtered = app.month_results(&sys, OCT, one).await.expect("filtered");
+    assert_eq!(filtered.breaches, preview.breaches);
+}
+
+async fn open_incidents_count_up_to_now_while_the_month_runs(db: TestDb) {
+    let clock = FakeClock::at("2026-10-10T12:00:00-03:00");
+    let app = App::new(db.store().await, clock.clone());
+    let w = world(&app).await;
+    let sys = Actor::system();
+    let noc = actor(Role::NetworkManager, Scope::All);
+    let mut d = draft(w.site_a, w.lot_1a, &["10.0.0.1"]);
+    d.activated_at = Some(t("2026-01-01T00:00"));
+    let a1 = app.create_access(&sys, d).await.expect("access");
+    // Down since two hours ago, still open.
+    app.create_incident(&noc, incident(a1.id, "2026-10-10T10:00", None, Responsibility::Operator))
+        .await
+        .expect("open incident");
+    let running = app.preview_month(&sys, OCT, LineFilter::default()).await.expect("preview");
+    assert_eq!(running.lines[0].downtime_seconds, 2 * 3600, "up to now, not to the month's end");
+    let why = app.explain_access_month(&sys, a1.id, OCT).await.expect("explanation");
+    assert_eq!(why.explanation.counted_seconds, 2 * 3600);
+    clock.advance(3600);
+    let later = app.preview_month(&sys, OCT, LineFilter::default()).await.expect("preview");
+    assert_eq!(later.lines[0].downtime_seconds, 3 * 3600);
+    assert_ne!(later.inputs_fingerprint, running.inputs_fingerprint, "the cut-off is an input");
+
+    // Once the month has ended, up to its end: 10 Oct 10:00 to 1 Nov 00:00.
+    clock.set(t("2026-11-02T09:00:00-03:00"));
+    let ended = app.preview_month(&sys, OCT, LineFilter::default()).await.expect("preview");
+    assert_eq!(ended.lines[0].downtime_seconds, 21 * 86_400 + 14 * 3600);
+    let closing = app.close_month(&sys, OCT, &|_, _, _| {}).await.expect("closed");
+    assert_eq!(closing.inputs_fingerprint, ended.inputs_fingerprint);
+    let stored = app.month_results(&sys, OCT, LineFilter::default()).await.expect("stored");
+    assert_eq!(stored.lines, ended.lines);
+}
+
+async fn an_adjustment_corrects_a_billed_line_in_scope(db: TestDb) {
+    let app = App::new(db.store().await, FakeClock::at("2026-11-20T12:00:00-03:00"));
+    let w = world(&app).await;
+    let sys = Actor::system();
+    let mut d = draft(w.site_a, w.lot_1a, &["10.0.0.1"]);
+    d.activated_at = Some(t("2026-01-01T00:00"));
+    let billed = app.create_access(&sys, d).await.expect("access");
+    let mut d = draft(w.site_a, w.lot_1a, &["10.0.0.2"]);
+    d.activated_at = Some(t("2026-11-15T00:00"));
+    let newer = app.create_access(&sys, d).await.expect("access activated in November");
+    let manager = actor(Role::ContractManager, Scope::All);
+    app.close_month(&manager, OCT, &|_, _, _| {}).await.expect("closed");
+    let adjustment = |access_id, refers_to| AdjustmentInput {
+        refers_to,
+        access_id,
+        credit: Money::from_centavos(500),
+        reason: "chamado reclassificado".into(),
+    };
+
+    // Not billed in October: no line to correct.
+    let refused = app.create_adjustment(&manager, adjustment(newer.id, OCT)).await.expect_err("refused");
+    let AppError::Invalid(e) = refused else { panic!("a field error: {refused:?}") };
+    assert_eq!((e.field.as_str(), e.rule.code()), ("access_id", "not_billable_in_month"));
+    assert!(e.rule.pt_br().contains("não foi faturado em 2026-10"), "{}", e.rule.pt_br());
+    // A month still open has nothing to correct.
+    let november = Month { year: 2026, month: 11 };
+    let refused = app.create_adjustment(&manager, adjustment(billed.id, november)).await.expect_err("open");
+    let AppError::Invalid(e) = refused else { panic!("a field error: {refused:?}") };
+    assert_eq!((e.field.as_str(), e.rule.code()), ("refers_to", "month_not_closed"));
+    assert!(e.rule.pt_br().contains("2026-11 ainda não foi fechado"), "{}", e.rule.pt_br());
+    // Outside the actor's scope: as unknown as a missing access.
+    let elsewhere = actor(Role::ContractManager, Scope::Agency(w.agency_b));
+    let refused = app.create_adjustment(&elsewhere, adjustment(billed.id, OCT)).await.expect_err("scope");
+    assert_eq!(field_rule(refused), ("access_id".into(), "unknown_reference".into()));
+    let missing = app.create_adjustment(&manager, adjustment(AccessId(9_999), OCT)).await.expect_err("none");
+    assert_eq!(field_rule(missing), ("access_id".into(), "unknown_reference".into()));
+    // The role is checked too.
+    let noc = actor(Role::NetworkManager, Scope::All);
+    assert!(matches!(
+        app.create_adjustment(&noc, adjustment(billed.id, OCT)).await,
+        Err(AppError::Forbidden(_))
+    ));
+    assert!(app.list_adjustments(&sys, november, LineFilter::default()).await.expect("list").is_empty());
+
+    let own = actor(Role::ContractManager, Scope::Agency(w.agency_a));
+    let adj = app.create_adjustment(&own, adjustment(billed.id, OCT)).await.expect("adjustment");
+    assert_eq!((adj.month.as_str(), adj.refers_to.as_str()), ("2026-11", "2026-10"));
+    assert_eq!(app.list_adjustments(&sys, november, LineFilter::default()).await.expect("list"), vec![adj]);
 }

@@ -1,6 +1,8 @@
 //! Store tests, run on SQLite always and on PostgreSQL when
 //! `TEST_DATABASE_URL` is set (mandatory in CI).
 
+mod closing;
+
 use chrono::NaiveDate;
 use redegov_domain::document::Cnpj;
 use redegov_domain::ids::*;
