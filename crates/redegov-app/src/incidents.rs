@@ -108,17 +108,18 @@ pub(crate) fn validate_new_incident(
     if actor.role == Role::Operator && input.responsibility != Responsibility::Operator {
         return Err(AppError::Forbidden("classify an incident's responsibility"));
     }
-    let target = match input.probe_target.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        None => None,
-        Some(t) => {
-            Some(t.parse().map_err(|_| FieldError::new("probe_target", Rule::Malformed("an IP address")))?)
-        }
-    };
+    let target =
+        match input.probe_target.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            None => None,
+            Some(t) => Some(t.parse().map_err(|_| {
+                FieldError::new("probe_target", Rule::Malformed("endereço IP, ex.: 10.1.2.3"))
+            })?),
+        };
     if input.started_at > now {
-        return Err(FieldError::new("started_at", Rule::Other("must not be in the future".into())).into());
+        return Err(FieldError::new("started_at", Rule::InFuture).into());
     }
     if input.ended_at.is_some_and(|end| end > now) {
-        return Err(FieldError::new("ended_at", Rule::Other("must not be in the future".into())).into());
+        return Err(FieldError::new("ended_at", Rule::InFuture).into());
     }
     let timing = validate_timing(
         input.started_at.timestamp(),
@@ -244,7 +245,7 @@ impl App {
         if let Some(end) = after.ended_at
             && end > now
         {
-            return Err(FieldError::new("ended_at", Rule::Other("must not be in the future".into())).into());
+            return Err(FieldError::new("ended_at", Rule::InFuture).into());
         }
         let mut reason = None;
         if let Some((responsibility, why)) = change.responsibility {
@@ -340,11 +341,7 @@ impl App {
                     return Err(AppError::Forbidden("record a window announced at another time"));
                 }
                 if at > now {
-                    return Err(FieldError::new(
-                        "announced_at",
-                        Rule::Other("must not be in the future".into()),
-                    )
-                    .into());
+                    return Err(FieldError::new("announced_at", Rule::InFuture).into());
                 }
                 at
             }

@@ -133,11 +133,11 @@ async fn one_bad_incident_row_writes_nothing(db: TestDb) {
         ),
         (row(a1, "10.0.0.2", oct_8, oct_9, "operator", ""), "probe_target", "unknown_reference"),
         (row(a2, "10.0.0", oct_8, oct_9, "operator", ""), "probe_target", "malformed"),
-        (row(a1, "", "2026-11-06T08:00:00-03:00", "", "operator", ""), "started_at", "invalid"),
+        (row(a1, "", "2026-11-06T08:00:00-03:00", "", "operator", ""), "started_at", "in_future"),
         (
             row(a1, "", "2026-11-05T08:00:00-03:00", "2026-11-05T13:00:00-03:00", "operator", ""),
             "ended_at",
-            "invalid",
+            "in_future",
         ),
         (row(a1, "", oct_8, oct_9, "ninguem", ""), "responsibility", "not_allowed_value"),
         (row(a1, "", "", oct_9, "operator", ""), "started_at", "required"),

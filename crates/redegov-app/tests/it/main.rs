@@ -3,8 +3,8 @@
 //! demo network.
 
 mod closing;
-mod import_incidents;
 mod golden;
+mod import_incidents;
 
 use redegov_app::import::ImportKind;
 use redegov_app::inventory::AccessChange;

@@ -260,7 +260,11 @@ pub async fn import_csv(
     body: Bytes,
 ) -> ApiResult<Json<ImportOut>> {
     let kind = ImportKind::parse(&kind).ok_or_else(|| {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", "import kinds are agencies, sites, accesses and incidents")
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "import kinds are agencies, sites, accesses and incidents",
+        )
     })?;
     let report = s.app.import_csv(&actor, kind, &body, &|_, _| {}).await?;
     Ok(Json(ImportOut { rows: report.rows }))

@@ -408,7 +408,7 @@ async fn bad_incidents_are_named_and_write_nothing(db: TestDb) {
         (
             incident(json!({"started_at": "2026-03-11T08:00:00-03:00", "ended_at": null})),
             422,
-            "invalid",
+            "in_future",
             "started_at",
         ),
         (incident(json!({"started_at": "01/03/2026 8h"})), 400, "malformed", "started_at"),
