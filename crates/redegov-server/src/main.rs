@@ -343,7 +343,8 @@ async fn close_month(db: &str, month_text: &str) -> Result<()> {
         other => cli_error(other),
     })?;
     let results = app.month_results(&actor, month, LineFilter::default()).await.map_err(cli_error)?;
-    println!("Mês {} fechado em {:.1} s", closing.month, started.elapsed().as_secs_f64());
+    let seconds = format!("{:.1}", started.elapsed().as_secs_f64()).replace('.', ",");
+    println!("Mês {} fechado em {seconds} s", closing.month);
     let accesses = group_thousands(closing.accesses.unsigned_abs());
     let breaches = group_thousands(results.breaches.len() as u64);
     for (label, value) in [
