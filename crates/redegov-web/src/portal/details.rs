@@ -12,6 +12,7 @@ use super::charts::{BarChart, BarInput, Matrix};
 use super::columns::{self, region_text};
 use super::fetch::Holders;
 use super::formkit::ActionForm;
+use super::localtime::{duration, percent_micro};
 use super::paging::ListQuery;
 use super::view::{Col, Column, Fact, Grid, Kpi, LinkButton, Listing, Opt, count, mbps, period, when};
 use super::{Chrome, Section, may_create, parse_id, reads_audit, render};
@@ -22,11 +23,13 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use redegov_app::authz::Resource;
-use redegov_app::{Actor, App, AppError, AuditFilter, InventoryFilter, Page};
+use redegov_app::{Actor, App, AppError, AuditFilter, InventoryFilter, Page, RulesRecord};
 use redegov_domain::ids::*;
+use redegov_domain::imr::{ImrRules, PenaltyRule};
 use redegov_domain::inventory::{AccessStatus, Consortium, LotHolder, Region};
 use redegov_domain::money::{Money, format_percent_bp};
 use redegov_domain::municipality;
+use redegov_domain::time::format_date;
 
 /// How many related rows a detail page shows before linking to the list.
 const RELATED_ROWS: i64 = 50;
@@ -446,8 +449,80 @@ pub async fn lot(
             .grid(columns::Prices.grid("precos", &prices)),
     );
     page.sections.push(region_section(&lot.region));
+    let rules = app.list_rules(actor, lot.id).await?;
+    page.sections.push(
+        DetailSection::new("Regras do contrato (IMR)")
+            .note(if rules.is_empty() {
+                "Nenhuma versão cadastrada: valem as regras padrão (DOMAIN §5–§6). O administrador as altera \
+                 pela API (PUT /api/v1/lots/{id}/rules)."
+                    .to_string()
+            } else {
+                format!(
+                    "{} versão(ões); cada mês é apurado com a versão vigente no seu primeiro dia. O \
+                     administrador cria versões pela API (PUT /api/v1/lots/{{id}}/rules).",
+                    count(rules.len() as i64)
+                )
+            })
+            .grid(RuleVersions.grid("regras", &rules)),
+    );
     page.sections.extend(history(app, actor, "lot", lot.id.0).await?);
     Ok(render(&page))
+}
+
+/// The versions of a lot's contract rules, newest first as the store gives them.
+struct RuleVersions;
+
+impl Listing for RuleVersions {
+    type Item = (RulesRecord, ImrRules);
+    const COLUMNS: &'static [Column] = &[
+        Column::both("Vigente a partir de"),
+        Column::both("Metas de disponibilidade"),
+        Column::both("Reparo: capital / demais / satélite"),
+        Column::both("Aviso de manutenção"),
+        Column::both("Multa por disponibilidade"),
+        Column::both("Multa por reparo"),
+        Column::both("Teto mensal das multas"),
+        Column::both("Granularidade"),
+    ];
+
+    fn cells(&self, (record, rules): &(RulesRecord, ImrRules)) -> Vec<Col> {
+        let targets = rules
+            .availability_target
+            .iter()
+            .map(|(p, t)| format!("{}: {}", p.label(), percent_micro(*t)))
+            .chain(std::iter::once(format!(
+                "satélite: {}",
+                percent_micro(rules.satellite_availability_target)
+            )))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let penalty = |rule: Option<PenaltyRule>| match rule {
+            None => "—".to_string(),
+            Some(PenaltyRule::PercentOfCharge { basis_points }) => {
+                format!("{} do valor faturado", format_percent_bp(basis_points))
+            }
+            Some(PenaltyRule::Fixed { per_unit }) => format!("{} por ocorrência", per_unit.format_brl()),
+        };
+        vec![
+            Col::text(format_date(record.effective_from)),
+            Col::text(targets),
+            Col::text(format!(
+                "{} / {} / {}",
+                duration(rules.repair_limit_capital),
+                duration(rules.repair_limit_elsewhere),
+                duration(rules.repair_limit_satellite)
+            )),
+            Col::text(duration(rules.maintenance_notice)),
+            Col::text(penalty(rules.availability_penalty)),
+            Col::text(penalty(rules.repair_penalty)),
+            Col::text(
+                rules
+                    .monthly_cap_basis_points
+                    .map_or("sem teto".into(), |bp| format!("{} do valor faturado", format_percent_bp(bp))),
+            ),
+            Col::text(if rules.granularity_seconds == 60 { "minutos inteiros" } else { "segundos" }),
+        ]
+    }
 }
 
 /// An operator's part in consortia.

@@ -25,7 +25,8 @@ on_both_backends!(
     incidents_are_opened_worked_and_classified,
     maintenance_windows_are_proposed_and_decided,
     a_month_is_previewed_and_closed_through_the_portal,
-    agencies_see_their_billing_and_nothing_else
+    agencies_see_their_billing_and_nothing_else,
+    the_lot_page_shows_its_contract_rules
 );
 
 fn fields(pairs: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
@@ -617,4 +618,35 @@ async fn agencies_see_their_billing_and_nothing_else(db: TestDb) {
     for text in ["60 %", "40 %", "R$ 1.535,34", "R$ 1.023,56", "R$ 2.558,90"] {
         assert!(report.contains(text), "{text}: {report}");
     }
+}
+
+async fn the_lot_page_shows_its_contract_rules(db: TestDb) {
+    let t = TestApp::spawn(db).await;
+    let w = world(&t).await;
+    let mut rules = serde_json::to_value(redegov_domain::imr::ImrRules::default()).expect("rules");
+    rules["availability_target"][0][1] = json!(999_000);
+    rules["repair_penalty"] = json!({"kind": "fixed", "per_unit": 15_000});
+    rules["granularity_seconds"] = json!(60);
+    let (status, body) = t
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/lots/{}/rules", w.lot_1a),
+            &w.admin,
+            Some(json!({"effective_from": "2026-02-01", "rules": rules})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    t.token("ugs", Role::ContractManager, None, None).await;
+    let ugs = browser_client();
+    login(&t, &ugs, "ugs").await;
+    let (status, lot) = page(&t, &ugs, &format!("/lotes/{}", w.lot_1a)).await;
+    assert_eq!(status, 200);
+    assert!(lot.contains("Regras do contrato (IMR)") && lot.contains("01/02/2026"), "{lot}");
+    for shown in
+        ["Perfil I: 99,9000 %", "Perfil III: 99,0000 %", "R$ 150,00 por ocorrência", "minutos inteiros"]
+    {
+        assert!(lot.contains(shown), "{shown} on the lot page");
+    }
+    let (_, other) = page(&t, &ugs, &format!("/lotes/{}", w.lot_6a)).await;
+    assert!(other.contains("valem as regras padrão"), "a lot without versions says the defaults apply");
 }
