@@ -7,6 +7,7 @@
 //! the API (DTOs live in `redegov-web`) and knows nothing of SQL.
 
 pub mod billing;
+pub mod calendar;
 pub mod demo;
 pub mod document;
 pub mod error;
