@@ -207,8 +207,16 @@ pub struct Measurement {
 impl Measurement {
     /// `"99.8765"`: availability in percent with four decimals.
     pub fn availability_percent(&self) -> String {
-        format!("{}.{:04}", self.availability_micro / 10_000, self.availability_micro % 10_000)
+        percent_text(self.availability_micro)
     }
+}
+
+/// A value in units of 0.0001 % (1,000,000 = 100 %) as `"99.8765"`: percent
+/// with four decimals, the one text form of availabilities and targets.
+pub fn percent_text(micro: i64) -> String {
+    let sign = if micro < 0 { "-" } else { "" };
+    let m = micro.unsigned_abs();
+    format!("{sign}{}.{:04}", m / 10_000, m % 10_000)
 }
 
 /// Measures one access in one month, to the second.

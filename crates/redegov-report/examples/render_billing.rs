@@ -34,7 +34,7 @@ fn line(i: usize) -> BillingLine {
         service: format!("Perfil {} · {} Mbps", ["I", "II", "III"][i % 3], [10, 20, 50][i % 3]),
         billable_seconds: 2_678_400,
         downtime_seconds: downtime,
-        availability_percent: format!("{}.{:04}", up / 10_000, up % 10_000),
+        availability_percent: redegov_domain::measure::percent_text(up),
         charge: Money::from_centavos(charge),
         credit: Money::from_centavos(credit),
         net: Money::from_centavos(charge - credit),

@@ -137,7 +137,7 @@ fn render(r: &redegov_app::closing::MonthResults, lots: &HashMap<LotId, String>)
             code(l.lot_id),
             l.billable_seconds,
             l.downtime_seconds,
-            format!("{}.{:04}", l.availability_micro / 10_000, l.availability_micro % 10_000),
+            redegov_domain::measure::percent_text(l.availability_micro),
             l.charge.to_string(),
             l.credit.to_string(),
             l.net.to_string(),

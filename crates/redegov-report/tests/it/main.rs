@@ -52,7 +52,7 @@ fn line(i: usize) -> BillingLine {
         availability_percent: {
             // Ten-thousandths of a percent, truncated: integers only.
             let up = (2_678_400 - downtime) * 1_000_000 / 2_678_400;
-            format!("{}.{:04}", up / 10_000, up % 10_000)
+            redegov_domain::measure::percent_text(up)
         },
         charge: Money::from_centavos(charge),
         credit: Money::from_centavos(credit),

@@ -28,7 +28,7 @@ use redegov_domain::explain::Verdict;
 use redegov_domain::ids::*;
 use redegov_domain::imr::{ImrRules, availability_micro};
 use redegov_domain::inventory::LotHolder;
-use redegov_domain::measure::Month;
+use redegov_domain::measure::{Month, percent_text as percent};
 use redegov_domain::money::Money;
 use redegov_domain::time::{from_epoch, parse_date};
 use serde::{Deserialize, Serialize};
@@ -36,13 +36,6 @@ use std::collections::{BTreeMap, HashMap};
 use utoipa::ToSchema;
 
 type ApiResult<T> = Result<T, ApiError>;
-
-/// `micro` (units of 0.0001 %) as `"99.8656"`.
-pub fn percent(micro: i64) -> String {
-    let sign = if micro < 0 { "-" } else { "" };
-    let m = micro.unsigned_abs();
-    format!("{sign}{}.{:04}", m / 10_000, m % 10_000)
-}
 
 /// The `{month}` of a path: `YYYY-MM`, else a 422 naming `month`.
 pub fn month_param(text: &str) -> ApiResult<Month> {

@@ -107,9 +107,7 @@ pub fn duration(seconds: i64) -> String {
 
 /// Availability in millionths (1,000,000 = 100 %) as `99,8656 %`.
 pub fn percent_micro(micro: i64) -> String {
-    let sign = if micro < 0 { "-" } else { "" };
-    let m = micro.unsigned_abs();
-    format!("{sign}{},{:04} %", m / 10_000, m % 10_000)
+    format!("{} %", redegov_domain::measure::percent_text(micro).replace('.', ","))
 }
 
 /// Availability rounded to hundredths for tight spaces: `99,87 %`.
