@@ -578,6 +578,13 @@ impl App {
     /// agency × lot holder, with its totals (lines only, before adjustments).
     pub async fn billing_index(&self, actor: &Actor, month: Month) -> AppResult<Vec<BillingIndexRow>> {
         let results = self.month_results(actor, month, LineFilter::default()).await?;
+        self.billing_index_of(&results).await
+    }
+
+    /// [`App::billing_index`] of results already loaded (and scoped) by
+    /// [`App::month_results`] with no filter, so that a page showing both
+    /// computes an open month once.
+    pub async fn billing_index_of(&self, results: &MonthResults) -> AppResult<Vec<BillingIndexRow>> {
         let mut tx = self.store().read().await?;
         let lots: HashMap<LotId, LotHolder> = tx
             .list_lots(&InventoryFilter::default(), redegov_store::Page::all())

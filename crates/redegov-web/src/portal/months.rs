@@ -595,7 +595,7 @@ async fn month_page(
             ),
     );
 
-    let index = app.billing_index(actor, month).await?;
+    let index = app.billing_index_of(&results).await?;
     page.sections.push(
         DetailSection::new("Relatórios de faturamento")
             .id("relatorios")
