@@ -1,5 +1,7 @@
 //! The pure domain of redegov: identifiers, money, Brazilian documents,
-//! time, the network inventory, roles and the demo network.
+//! time and calendars, the network inventory, roles, incidents and
+//! maintenance windows, the monthly measurement with its explanation, the
+//! IMR rules, the billing report, and the demo network.
 //!
 //! This crate does no I/O and never reads the clock, the environment or a
 //! random source: every "now" is a parameter. That is what makes a month's
