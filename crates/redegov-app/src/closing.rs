@@ -27,6 +27,7 @@ use redegov_store::closing::{
 };
 use redegov_store::incidents::{MeasuredIncident, RulesRecord};
 use redegov_store::inventory::{InventoryFilter, OperatorScoped};
+use redegov_store::orders::LateOrder;
 use sha2::{Digest, Sha256};
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
@@ -132,6 +133,8 @@ struct Inputs {
     incidents: Vec<MeasuredIncident>,
     windows: Vec<MaintenanceWindow>,
     rules: Vec<RulesRecord>,
+    /// Service orders completed in the month after their deadline, by access.
+    late_orders: Vec<LateOrder>,
 }
 
 async fn load_inputs(
@@ -148,7 +151,17 @@ async fn load_inputs(
     progress(stage::WINDOWS_AND_RULES, 0, 1);
     let windows = tx.approved_windows_overlapping(span).await?;
     let rules = tx.all_rules(None).await?;
-    Ok(Inputs { month, span, open_until: now.timestamp().min(span.end), accesses, incidents, windows, rules })
+    let late_orders = tx.late_orders_completed(span.start, span.end).await?;
+    Ok(Inputs {
+        month,
+        span,
+        open_until: now.timestamp().min(span.end),
+        accesses,
+        incidents,
+        windows,
+        rules,
+        late_orders,
+    })
 }
 
 /// The measurement input of one access, its other incidents, and its rules.
@@ -204,6 +217,14 @@ impl<'a> Index<'a> {
 
     fn incidents_of(&self, access: AccessId) -> &'a [MeasuredIncident] {
         self.incidents.get(&access).copied().unwrap_or_default()
+    }
+
+    /// The late orders of an access (the store returns them by access; few
+    /// per month, so a scan of the run is enough).
+    fn late_orders_of(&self, access: AccessId) -> impl Iterator<Item = &'a LateOrder> {
+        let all = &self.inputs.late_orders;
+        let start = all.partition_point(|o| o.access_id < access);
+        all[start..].iter().take_while(move |o| o.access_id == access)
     }
 
     fn prepare(&self, m: &MeasuredAccess) -> Prepared<'_> {
@@ -269,6 +290,7 @@ fn compute(
             breaches.push(ClosingBreach {
                 access_id: a.id,
                 incident_id: None,
+                order_id: None,
                 kind: "availability".into(),
                 measured: r.availability_micro,
                 target,
@@ -292,12 +314,25 @@ fn compute(
                 breaches.push(ClosingBreach {
                     access_id: a.id,
                     incident_id: Some(i.id),
+                    order_id: None,
                     kind: "repair_time".into(),
                     measured: seconds,
                     target: p.rules.repair_limit(m.area, a.technology),
                 });
                 found.push(b);
             }
+        }
+        // Order deadlines: orders on this access completed late in the month.
+        for o in index.late_orders_of(a.id) {
+            breaches.push(ClosingBreach {
+                access_id: a.id,
+                incident_id: None,
+                order_id: Some(o.order_id),
+                kind: "order_deadline".into(),
+                measured: i64::from(o.late_days),
+                target: i64::from(o.deadline_days),
+            });
+            found.push(Breach::OrderDeadline { late_days: i64::from(o.late_days) });
         }
         breaches[first_breach..].sort_by(|x, y| x.order_key().cmp(&y.order_key()));
         lines.push(ClosingLine {
@@ -389,6 +424,11 @@ fn fingerprint(inputs: &Inputs) -> String {
     }
     for r in &inputs.rules {
         let _ = write!(buf, "r {} {} {} {}", r.id, r.lot_id, r.effective_from, r.rules);
+        line(&mut buf);
+    }
+    // Months without late orders keep the fingerprint they always had.
+    for o in &inputs.late_orders {
+        let _ = write!(buf, "o {} {} {} {}", o.order_id, o.access_id, o.late_days, o.deadline_days);
         line(&mut buf);
     }
     hex::encode(h.finalize())
@@ -1114,8 +1154,21 @@ mod tests {
                 rules: "{\"x\": 1}".into(),
                 created_at: from_epoch(0),
             }],
+            late_orders: vec![],
         };
         assert_eq!(fingerprint(&inputs), reference_fingerprint(&inputs));
+        // A late order adds its line, and only then.
+        let without = fingerprint(&inputs);
+        inputs.late_orders.push(LateOrder {
+            order_id: OrderId(3),
+            number: "OS-2026-000003".into(),
+            lot_id: LotId(2),
+            access_id: AccessId(7),
+            deadline_days: 45,
+            late_days: 2,
+        });
+        assert_ne!(fingerprint(&inputs), without);
+        inputs.late_orders.clear();
         // A running month adds its cut-off, and only then.
         inputs.open_until = span.start + 3_600;
         assert_ne!(fingerprint(&inputs), reference_fingerprint(&inputs));

@@ -210,6 +210,25 @@ impl App {
                 .await?;
             users.push((u.login.clone(), u.role, u.password.clone()));
         }
+        // A Minas Gerais network: its deadlines count MG's holidays.
+        let before = tx.calendar_settings().await?;
+        let settings = redegov_store::calendar::CalendarSettings {
+            state: Some("MG".into()),
+            updated_at: now,
+            ..before.clone()
+        };
+        tx.set_calendar_settings(&settings).await?;
+        record(
+            &mut tx,
+            &actor,
+            now,
+            Action::Update,
+            "calendar_settings",
+            None,
+            Some(&before.state),
+            Some(&settings.state),
+        )
+        .await?;
         tx.commit().await?;
         Ok(Some(DemoLoaded { summary: net.summary(), users }))
     }

@@ -10,12 +10,15 @@
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod calendar;
 pub mod closing;
 pub mod demo;
 pub mod error;
 pub mod import;
 pub mod incidents;
 pub mod inventory;
+pub mod mail;
+pub mod orders;
 mod records;
 
 use redegov_domain::time::Timestamp;
@@ -29,6 +32,7 @@ pub use redegov_store::audit::{AuditEntry, AuditFilter};
 pub use redegov_store::closing::{Adjustment, ClosingBreach, ClosingLine, ClosingRecord, LineFilter};
 pub use redegov_store::incidents::{IncidentFilter, IncidentRow, RulesRecord, WindowFilter};
 pub use redegov_store::inventory::{AccessRow, AccessSummaryRow, InventoryFilter, Listed};
+pub use redegov_store::orders::{OrderFilter, OrderRow};
 
 /// Where "now" comes from. Production uses [`SystemClock`]; tests use a fake.
 pub trait Clock: Send + Sync {
@@ -50,11 +54,24 @@ impl Clock for SystemClock {
 pub struct App {
     store: Store,
     clock: Arc<dyn Clock>,
+    /// The portal's address as users reach it, for links in e-mails.
+    public_url: Arc<str>,
 }
 
 impl App {
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> App {
-        App { store, clock }
+        App { store, clock, public_url: Arc::from("http://localhost:8080") }
+    }
+
+    /// Sets the portal's public address (`https://redegov.example.gov.br`),
+    /// used in the links e-mails carry.
+    pub fn with_public_url(mut self, url: &str) -> App {
+        self.public_url = Arc::from(url.trim_end_matches('/'));
+        self
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.public_url
     }
 
     pub fn store(&self) -> &Store {

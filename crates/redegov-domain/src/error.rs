@@ -55,6 +55,16 @@ pub enum Rule {
     NotBillableInMonth { month: String },
     /// An instant after now, where only the past can be recorded.
     InFuture,
+    /// A survey or installation scheduled with less than the minimum notice.
+    ScheduleTooSoon { hours: i64 },
+    /// An agency in default (delinquent): its new orders cannot be validated.
+    AgencyDelinquent,
+    /// An adhesion policy of the agency's kind forbids this, with the rule's text.
+    AdhesionPolicy { rule: String },
+    /// An action the order's current state does not allow.
+    ActionNotAllowed { action: &'static str, status: &'static str },
+    /// Pending items of a party (`agency`, `operator`) are still open.
+    PendingItemsOpen { party: &'static str },
 }
 
 impl Rule {
@@ -84,6 +94,11 @@ impl Rule {
             Rule::MonthNotClosed { .. } => "month_not_closed",
             Rule::NotBillableInMonth { .. } => "not_billable_in_month",
             Rule::InFuture => "in_future",
+            Rule::ScheduleTooSoon { .. } => "schedule_too_soon",
+            Rule::AgencyDelinquent => "agency_delinquent",
+            Rule::AdhesionPolicy { .. } => "adhesion_policy",
+            Rule::ActionNotAllowed { .. } => "action_not_allowed",
+            Rule::PendingItemsOpen { .. } => "pending_items_open",
         }
     }
 
@@ -132,6 +147,20 @@ impl Rule {
                 format!("o acesso não foi faturado em {month} (não estava ativo no mês)")
             }
             Rule::InFuture => "não pode estar no futuro".into(),
+            Rule::ScheduleTooSoon { hours } => {
+                format!("o agendamento deve ser feito com pelo menos {hours} h de antecedência")
+            }
+            Rule::AgencyDelinquent => {
+                "o órgão está inadimplente: novas ordens não podem ser validadas até a regularização".into()
+            }
+            Rule::AdhesionPolicy { rule } => format!("a política de adesão não permite: {rule}"),
+            Rule::ActionNotAllowed { action, status } => {
+                format!("a ação {action} não é permitida na situação {status}")
+            }
+            Rule::PendingItemsOpen { party } => {
+                let who = if *party == "agency" { "do órgão" } else { "da operadora" };
+                format!("há pendências {who} em aberto; resolva-as antes")
+            }
         }
     }
 
@@ -180,6 +209,15 @@ impl Rule {
                 format!("the access was not billed in {month} (it was not active in the month)")
             }
             Rule::InFuture => "must not be in the future".into(),
+            Rule::ScheduleTooSoon { hours } => format!("must be scheduled at least {hours} h ahead"),
+            Rule::AgencyDelinquent => {
+                "the agency is delinquent: its new orders cannot be validated until it is settled".into()
+            }
+            Rule::AdhesionPolicy { rule } => format!("the adhesion policy does not allow it: {rule}"),
+            Rule::ActionNotAllowed { action, status } => {
+                format!("action {action} is not allowed in status {status}")
+            }
+            Rule::PendingItemsOpen { party } => format!("pending items of the {party} are still open"),
         }
     }
 }

@@ -48,4 +48,8 @@ id_type!(
     RulesId,
     /// An adjustment line correcting a closed month.
     AdjustmentId,
+    /// A service order (ordem de serviço).
+    OrderId,
+    /// A pending item of a service order's survey.
+    PendingItemId,
 );

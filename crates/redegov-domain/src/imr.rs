@@ -40,10 +40,19 @@ pub struct ImrRules {
     /// from zero, to the centavo.
     #[serde(default = "one_second")]
     pub granularity_seconds: i64,
+    /// The penalty per day an order was delivered late (DOMAIN §4, §6):
+    /// a share of the access's charge or a fixed amount, times the days.
+    #[serde(default = "order_deadline_penalty")]
+    pub order_deadline_penalty: Option<PenaltyRule>,
 }
 
 fn one_second() -> i64 {
     1
+}
+
+/// [default] 0.5 % of the access's monthly charge per day late.
+fn order_deadline_penalty() -> Option<PenaltyRule> {
+    Some(PenaltyRule::PercentOfCharge { basis_points: 50 })
 }
 
 impl Default for ImrRules {
@@ -67,6 +76,7 @@ impl Default for ImrRules {
             repair_penalty: None,
             monthly_cap_basis_points: Some(1_000),
             granularity_seconds: 1,
+            order_deadline_penalty: order_deadline_penalty(),
         }
     }
 }
@@ -74,8 +84,18 @@ impl Default for ImrRules {
 /// One indicator missed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Breach {
-    Availability { measured_micro: i64, target_micro: i64 },
-    RepairTime { seconds: i64, limit: i64 },
+    Availability {
+        measured_micro: i64,
+        target_micro: i64,
+    },
+    RepairTime {
+        seconds: i64,
+        limit: i64,
+    },
+    /// A service order delivered `late_days` after its deadline.
+    OrderDeadline {
+        late_days: i64,
+    },
 }
 
 impl ImrRules {
@@ -107,9 +127,11 @@ impl ImrRules {
         if ![1, 60].contains(&self.granularity_seconds) {
             return Err(FieldError::new("granularity_seconds", Rule::OneOf(&["1", "60"])));
         }
-        for (field, rule) in
-            [("availability_penalty", self.availability_penalty), ("repair_penalty", self.repair_penalty)]
-        {
+        for (field, rule) in [
+            ("availability_penalty", self.availability_penalty),
+            ("repair_penalty", self.repair_penalty),
+            ("order_deadline_penalty", self.order_deadline_penalty),
+        ] {
             match rule {
                 Some(PenaltyRule::PercentOfCharge { basis_points })
                     if !(0..=10_000).contains(&basis_points) =>
@@ -186,6 +208,16 @@ impl ImrRules {
             .map(|b| match b {
                 Breach::Availability { .. } => price(self.availability_penalty),
                 Breach::RepairTime { .. } => price(self.repair_penalty),
+                // Priced per day and rounded once, over all the days.
+                Breach::OrderDeadline { late_days } => match self.order_deadline_penalty {
+                    Some(PenaltyRule::PercentOfCharge { basis_points }) => {
+                        charge.mul_div(basis_points * late_days, 10_000)
+                    }
+                    Some(PenaltyRule::Fixed { per_unit }) => {
+                        Money::from_centavos(per_unit.centavos() * late_days)
+                    }
+                    None => Money::ZERO,
+                },
             })
             .sum();
         match self.monthly_cap_basis_points {
@@ -242,6 +274,15 @@ mod tests {
         assert_eq!(r.proposed_penalty(std::slice::from_ref(&miss), charge), Money::from_centavos(50_000));
         // 500,00 + 500,00 capped at 10 % of the charge = R$ 1.000,00.
         assert_eq!(r.proposed_penalty(&[miss, slow], charge), Money::from_centavos(100_000));
+        // An order 3 days late: 0.5 % of the charge per day, in the cap.
+        let late = Breach::OrderDeadline { late_days: 3 };
+        assert_eq!(r.proposed_penalty(std::slice::from_ref(&late), charge), Money::from_centavos(15_000));
+        let fixed = ImrRules {
+            order_deadline_penalty: Some(PenaltyRule::Fixed { per_unit: Money::from_centavos(10_000) }),
+            monthly_cap_basis_points: None,
+            ..Default::default()
+        };
+        assert_eq!(fixed.proposed_penalty(&[late], charge), Money::from_centavos(30_000));
         assert_eq!(availability_micro(743, 744), 998_656);
         assert_eq!(availability_micro(0, 0), 1_000_000);
     }

@@ -16,6 +16,8 @@ use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+mod jobs;
+
 #[derive(Parser)]
 #[command(name = "redegov", version, about = "Gestão do contrato da Rede IP Multisserviços")]
 struct Cli {
@@ -43,6 +45,18 @@ enum Command {
         /// change-validated cache (for measuring the uncached path).
         #[arg(long, env = "REDEGOV_NO_LIST_CACHE")]
         no_list_cache: bool,
+        /// SMTP server for e-mail notifications: smtp://host:25 (plain),
+        /// smtp+starttls://user:pass@host:587 or smtps://user:pass@host:465.
+        /// Without it, messages wait in the outbox.
+        #[arg(long, env = "REDEGOV_SMTP_URL")]
+        smtp_url: Option<String>,
+        /// The From of notification e-mails.
+        #[arg(long, env = "REDEGOV_MAIL_FROM", default_value = "redegov <redegov@localhost>")]
+        mail_from: String,
+        /// The portal's address as users reach it, for the links in e-mails
+        /// (default: http://<bind>).
+        #[arg(long, env = "REDEGOV_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Applies pending database migrations.
     Migrate,
@@ -130,8 +144,16 @@ async fn open(db: &str) -> Result<App> {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Serve { bind, demo, secure_cookies, no_list_cache } => {
-            serve(&cli.db, &bind, demo, secure_cookies, !no_list_cache).await
+        Command::Serve { bind, demo, secure_cookies, no_list_cache, smtp_url, mail_from, public_url } => {
+            let smtp = match smtp_url {
+                Some(url) => Some(
+                    redegov_app::mail::SmtpConfig::from_url(&url, &mail_from)
+                        .map_err(|e| cli_error(e).context("--smtp-url / --mail-from"))?,
+                ),
+                None => None,
+            };
+            let public_url = public_url.unwrap_or_else(|| format!("http://{bind}"));
+            serve(&cli.db, &bind, demo, secure_cookies, !no_list_cache, smtp, &public_url).await
         }
         Command::Migrate => {
             open(&cli.db).await?;
@@ -224,9 +246,17 @@ async fn load_demo(app: &App) -> Result<()> {
     Ok(())
 }
 
-async fn serve(db: &str, bind: &str, demo: bool, secure_cookies: bool, cache_lists: bool) -> Result<()> {
+async fn serve(
+    db: &str,
+    bind: &str,
+    demo: bool,
+    secure_cookies: bool,
+    cache_lists: bool,
+    smtp: Option<redegov_app::mail::SmtpConfig>,
+    public_url: &str,
+) -> Result<()> {
     let started = Instant::now();
-    let app = open(db).await?;
+    let app = open(db).await?.with_public_url(public_url);
     let admin_password =
         app.bootstrap_admin(std::env::var("REDEGOV_ADMIN_PASSWORD").ok()).await.map_err(cli_error)?;
     if demo {
@@ -245,6 +275,18 @@ async fn serve(db: &str, bind: &str, demo: bool, secure_cookies: bool, cache_lis
         ),
         None => println!("login: admin (senha definida anteriormente ou por REDEGOV_ADMIN_PASSWORD)"),
     }
+    let mail = match &smtp {
+        Some(config) => {
+            let transport = redegov_app::mail::MailTransport::new(config).map_err(cli_error)?;
+            println!("e-mail: enviando por {} (de {})", transport.describe(), config.from);
+            Some(transport)
+        }
+        None => {
+            println!("e-mail: sem --smtp-url; as mensagens ficam na fila até haver um servidor");
+            None
+        }
+    };
+    tokio::spawn(jobs::run(app.clone(), mail, jobs::TICK));
     let router = redegov_web::router(redegov_web::WebState::new(app, secure_cookies, cache_lists));
     axum::serve(listener, router)
         .with_graceful_shutdown(async {

@@ -67,22 +67,29 @@ pub struct ClosingBreach {
     pub access_id: AccessId,
     /// For a repair-time breach, the incident.
     pub incident_id: Option<IncidentId>,
-    /// `availability` or `repair_time`.
+    /// For an order-deadline breach, the service order.
+    pub order_id: Option<OrderId>,
+    /// `availability`, `order_deadline` or `repair_time`.
     pub kind: String,
-    /// Measured availability (micro-percent) or repair seconds.
+    /// Measured availability (micro-percent), repair seconds or days late.
     pub measured: i64,
-    /// Target (micro-percent) or limit (seconds).
+    /// Target (micro-percent), limit (seconds) or the order's deadline (days).
     pub target: i64,
 }
 
 impl ClosingBreach {
     /// The order [`Tx::closing_breaches`] returns breaches in — by access,
-    /// kind, then incident (none first) — total, since an access has at most
-    /// one availability breach and one repair-time breach per incident. A
+    /// kind, then incident or order (none first) — total, since an access
+    /// has at most one availability breach, one repair-time breach per
+    /// incident and one deadline breach per order. A
     /// computed month sorts by it too, so a preview and its stored snapshot
     /// list breaches alike on both backends.
     pub fn order_key(&self) -> (AccessId, &str, i64) {
-        (self.access_id, self.kind.as_str(), self.incident_id.map_or(0, |i| i.0))
+        (
+            self.access_id,
+            self.kind.as_str(),
+            self.incident_id.map(|i| i.0).or(self.order_id.map(|o| o.0)).unwrap_or(0),
+        )
     }
 }
 
@@ -298,10 +305,11 @@ impl Tx {
             }
             q.execute(self.conn()).await?;
         }
-        const BREACH_COLUMNS: usize = 6;
+        const BREACH_COLUMNS: usize = 7;
         for chunk in breaches.chunks(rows_per_insert(self.backend(), BREACH_COLUMNS)) {
             let mut sql = String::from(
-                "INSERT INTO closing_breaches (closing_id, access_id, incident_id, kind, measured, target) VALUES ",
+                "INSERT INTO closing_breaches (closing_id, access_id, incident_id, order_id, kind, measured, target) \
+                 VALUES ",
             );
             push_placeholders(&mut sql, chunk.len(), BREACH_COLUMNS);
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -310,6 +318,7 @@ impl Tx {
                     .bind(closing_id)
                     .bind(b.access_id.0)
                     .bind(b.incident_id.map(|i| i.0))
+                    .bind(b.order_id.map(|o| o.0))
                     .bind(b.kind.clone())
                     .bind(b.measured)
                     .bind(b.target);
@@ -349,7 +358,7 @@ impl Tx {
         line_conditions(&mut q, f);
         let rows = q
             .query(format!(
-                "SELECT b.* FROM closing_breaches b, closing_lines c{} ORDER BY b.access_id, b.kind, COALESCE(b.incident_id, 0)",
+                "SELECT b.* FROM closing_breaches b, closing_lines c{} ORDER BY b.access_id, b.kind, COALESCE(b.incident_id, b.order_id, 0)",
                 q.where_sql()
             ))
             .fetch_all(self.conn())
@@ -359,6 +368,7 @@ impl Tx {
                 Ok(ClosingBreach {
                     access_id: AccessId(r.try_get("access_id")?),
                     incident_id: r.try_get::<Option<i64>, _>("incident_id")?.map(IncidentId),
+                    order_id: r.try_get::<Option<i64>, _>("order_id")?.map(OrderId),
                     kind: r.try_get("kind")?,
                     measured: r.try_get("measured")?,
                     target: r.try_get("target")?,

@@ -8,11 +8,14 @@
 //! The few statements that must differ are named in [`dialect`].
 
 pub mod audit;
+pub mod calendar;
 pub mod closing;
 pub mod dialect;
 pub mod error;
 pub mod incidents;
 pub mod inventory;
+pub mod mail;
+pub mod orders;
 mod query;
 pub mod users;
 

@@ -8,8 +8,11 @@
 //!   unreachable PostgreSQL fails the test instead of skipping it.
 //! - [`TestApp::spawn`] serves the real router on `127.0.0.1:0` with a
 //!   [`FakeClock`]; no test sleeps to wait for it.
+//! - [`smtp::SmtpServer`] is a real SMTP server (Debian `python3-aiosmtpd`)
+//!   whose received messages a test reads back.
 
 pub mod browser;
+pub mod smtp;
 
 use redegov_app::{Actor, App, Clock};
 use redegov_domain::role::Role;

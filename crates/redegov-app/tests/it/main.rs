@@ -2,9 +2,12 @@
 //! per use case (nothing half-written), the audit chain, CSV import and the
 //! demo network.
 
+mod calendar;
 mod closing;
 mod golden;
 mod import_incidents;
+mod mail;
+mod orders;
 
 use redegov_app::import::ImportKind;
 use redegov_app::inventory::AccessChange;

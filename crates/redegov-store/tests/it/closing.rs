@@ -119,6 +119,7 @@ async fn stored_breaches_come_back_in_one_total_order(db: TestDb) {
     let breach = |access_id, incident_id, kind: &str| ClosingBreach {
         access_id,
         incident_id,
+        order_id: None,
         kind: kind.into(),
         measured: 1,
         target: 2,

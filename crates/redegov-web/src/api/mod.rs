@@ -7,11 +7,13 @@
 //! windows in [`incidents`]; contract rules, the monthly closing, results,
 //! explanations, billing reports and adjustments in [`months`].
 
+pub mod calendar;
 pub mod dto;
 mod handlers;
 pub mod incidents;
 pub mod months;
 pub mod openapi;
+pub mod orders;
 
 use crate::WebState;
 use crate::error::ApiError;
@@ -66,6 +68,18 @@ pub fn routes() -> Router<WebState> {
         .route("/months/{month}/billing-reports/{agency_id}/{holder}", get(months::billing_report))
         .route("/months/{month}/adjustments", get(months::list_adjustments))
         .route("/adjustments", post(months::create_adjustment))
+        .route("/calendar/holidays", get(calendar::list_holidays).post(calendar::create_holiday))
+        .route("/calendar/holidays/{id}", axum::routing::delete(calendar::delete_holiday))
+        .route("/calendar/due", get(calendar::due))
+        .route("/calendar/settings", get(calendar::get_settings).put(calendar::put_settings))
+        .route("/orders", get(orders::list_orders).post(orders::create_order))
+        .route("/orders/{id}", get(orders::get_order))
+        .route("/orders/{id}/transitions", post(orders::transition_order))
+        .route("/orders/{id}/pending-items/{item_id}/resolve", post(orders::resolve_pending))
+        .route("/order-settings", get(orders::get_settings).put(orders::put_settings))
+        .route("/adhesion-policies", get(orders::list_policies))
+        .route("/adhesion-policies/{kind}", axum::routing::put(orders::put_policy))
+        .route("/agencies/{id}/delinquency", get(orders::get_delinquency).put(orders::put_delinquency))
         .route("/openapi.json", get(openapi::document))
         .merge(openapi::swagger_ui())
         .fallback(|| async {

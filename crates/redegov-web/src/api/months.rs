@@ -235,14 +235,16 @@ pub async fn close_month(
 
 #[derive(Serialize, ToSchema)]
 pub struct BreachOut {
-    /// `availability` or `repair_time`.
+    /// `availability`, `repair_time` or `order_deadline`.
     pub kind: String,
     /// The incident, for a repair-time breach.
     pub incident_id: Option<i64>,
-    /// Availability in units of 0.0001 % (`availability`) or repair seconds
-    /// (`repair_time`).
+    /// The service order, for an order-deadline breach.
+    pub order_id: Option<i64>,
+    /// Availability in units of 0.0001 % (`availability`), repair seconds
+    /// (`repair_time`) or days late (`order_deadline`).
     pub measured: i64,
-    /// Target (0.0001 %) or limit (seconds).
+    /// Target (0.0001 %), limit (seconds) or the order's deadline (days).
     pub target: i64,
 }
 
@@ -251,6 +253,7 @@ impl From<&ClosingBreach> for BreachOut {
         BreachOut {
             kind: b.kind.clone(),
             incident_id: b.incident_id.map(|i| i.0),
+            order_id: b.order_id.map(|o| o.0),
             measured: b.measured,
             target: b.target,
         }
@@ -329,10 +332,11 @@ pub struct AggregateOut {
     pub credit_centavos: i64,
     pub net_centavos: i64,
     pub penalty_centavos: i64,
-    /// IMR breaches (availability and repair time) of these accesses.
+    /// IMR breaches (availability, repair time, order deadlines) of these accesses.
     pub breaches: i64,
     pub availability_breaches: i64,
     pub repair_time_breaches: i64,
+    pub order_deadline_breaches: i64,
 }
 
 impl AggregateOut {
@@ -347,6 +351,7 @@ impl AggregateOut {
         self.breaches += breaches.len() as i64;
         self.availability_breaches += breaches.iter().filter(|b| b.kind == "availability").count() as i64;
         self.repair_time_breaches += breaches.iter().filter(|b| b.kind == "repair_time").count() as i64;
+        self.order_deadline_breaches += breaches.iter().filter(|b| b.kind == "order_deadline").count() as i64;
         self.availability_percent =
             percent(availability_micro(self.billable_seconds - self.downtime_seconds, self.billable_seconds));
     }

@@ -168,22 +168,22 @@ const RESOURCES: &[Resource] = &[
     },
 ];
 
-fn schema_ref(name: &str) -> RefOr<Schema> {
+pub(super) fn schema_ref(name: &str) -> RefOr<Schema> {
     RefOr::Ref(Ref::from_schema_name(name))
 }
 
-fn json_response(description: &str, schema: RefOr<Schema>) -> utoipa::openapi::Response {
+pub(super) fn json_response(description: &str, schema: RefOr<Schema>) -> utoipa::openapi::Response {
     ResponseBuilder::new()
         .description(description)
         .content("application/json", ContentBuilder::new().schema(Some(schema)).build())
         .build()
 }
 
-fn error_response(description: &str) -> utoipa::openapi::Response {
+pub(super) fn error_response(description: &str) -> utoipa::openapi::Response {
     json_response(description, schema_ref("Error"))
 }
 
-fn list_schema(item: &str) -> RefOr<Schema> {
+pub(super) fn list_schema(item: &str) -> RefOr<Schema> {
     let int = || ObjectBuilder::new().schema_type(Type::Integer);
     RefOr::T(Schema::Object(
         ObjectBuilder::new()
@@ -197,7 +197,7 @@ fn list_schema(item: &str) -> RefOr<Schema> {
     ))
 }
 
-fn query_param(name: &str, kind: Type) -> utoipa::openapi::path::Parameter {
+pub(super) fn query_param(name: &str, kind: Type) -> utoipa::openapi::path::Parameter {
     ParameterBuilder::new()
         .name(name)
         .parameter_in(ParameterIn::Query)
@@ -206,7 +206,7 @@ fn query_param(name: &str, kind: Type) -> utoipa::openapi::path::Parameter {
         .build()
 }
 
-fn id_param() -> utoipa::openapi::path::Parameter {
+pub(super) fn id_param() -> utoipa::openapi::path::Parameter {
     ParameterBuilder::new()
         .name("id")
         .parameter_in(ParameterIn::Path)
@@ -215,14 +215,14 @@ fn id_param() -> utoipa::openapi::path::Parameter {
         .build()
 }
 
-fn body(schema: &str) -> utoipa::openapi::request_body::RequestBody {
+pub(super) fn body(schema: &str) -> utoipa::openapi::request_body::RequestBody {
     RequestBodyBuilder::new()
         .required(Some(Required::True))
         .content("application/json", ContentBuilder::new().schema(Some(schema_ref(schema))).build())
         .build()
 }
 
-fn path_param(name: &str, kind: Type, description: &str) -> utoipa::openapi::path::Parameter {
+pub(super) fn path_param(name: &str, kind: Type, description: &str) -> utoipa::openapi::path::Parameter {
     ParameterBuilder::new()
         .name(name)
         .parameter_in(ParameterIn::Path)
@@ -236,7 +236,7 @@ fn month_param() -> utoipa::openapi::path::Parameter {
     path_param("month", Type::String, "`YYYY-MM`; anything else is a 422 naming `month`")
 }
 
-fn op(tag: &str, summary: String) -> OperationBuilder {
+pub(super) fn op(tag: &str, summary: String) -> OperationBuilder {
     OperationBuilder::new()
         .tag(tag)
         .summary(Some(summary))
@@ -425,6 +425,8 @@ fn build() -> OpenApiDoc {
             ObjectBuilder::new().property("error", error_detail).required("error").build(),
         )),
     );
+    super::calendar::openapi(&mut doc);
+    super::orders::openapi(&mut doc);
     doc.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
     doc
 }

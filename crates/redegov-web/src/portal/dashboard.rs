@@ -294,7 +294,7 @@ fn actions(user: &PortalUser) -> Vec<LinkButton> {
 pub async fn dashboard(State(state): State<WebState>, user: PortalUser) -> Result<Response, PageError> {
     let actor = user.actor();
     let summary = Summary::of(&state.app.access_summary(actor).await?);
-    let kpis = vec![
+    let mut kpis = vec![
         Kpi { label: "Acessos", value: count(summary.total), note: "em todas as situações".into() },
         Kpi {
             label: "Ativos",
@@ -308,6 +308,7 @@ pub async fn dashboard(State(state): State<WebState>, user: PortalUser) -> Resul
         },
         Kpi { label: "Lotes", value: count(summary.by_lot.len() as i64), note: "com acessos".into() },
     ];
+    kpis.push(super::orders::dashboard_kpi(&state.app, actor).await?);
     let (status_chart, lot_chart, holder_chart) = charts(&summary);
     let page = DashboardPage {
         chrome: Chrome::new(&user, Section::Dashboard, "Painel"),

@@ -1,8 +1,9 @@
 //! The server-rendered portal, in Brazilian Portuguese: login, the dashboard,
 //! the inventory lists (with filters, pagination and CSV/XLSX export), detail
-//! pages, the create and edit forms, the CSV import page, and the minutes to
-//! money pages: incidents, maintenance windows, the monthly closing, the
-//! agency's billing and each access's availability explained.
+//! pages, the create and edit forms, the CSV import page, service orders,
+//! and the minutes to money pages: incidents, maintenance windows, the
+//! monthly closing, the agency's billing and each access's availability
+//! explained.
 //!
 //! Pages are askama templates (`templates/*.html`, auto-escaped) around one
 //! layout; everything works without JavaScript, and charts are inline SVG
@@ -27,6 +28,7 @@ mod incidents;
 mod lists;
 mod localtime;
 mod months;
+mod orders;
 mod paging;
 mod session;
 mod view;
@@ -90,6 +92,9 @@ pub fn routes() -> Router<WebState> {
         .route("/operadoras", get(lists::operators))
         .route("/operadoras/{id}", get(details::operator))
         .route("/auditoria", get(lists::audit))
+        .route("/ordens", get(orders::list))
+        .route("/ordens/nova", get(orders::new_form).post(orders::create))
+        .route("/ordens/{id}", get(orders::detail).post(orders::act))
         .route("/incidentes", get(incidents::list))
         .route("/incidentes/novo", get(incidents::new_form).post(incidents::create))
         .route("/incidentes/{id}", get(incidents::detail).post(incidents::work))
@@ -193,6 +198,7 @@ enum Section {
     Operators,
     Audit,
     Import,
+    Orders,
     Incidents,
     Windows,
     Months,
@@ -234,8 +240,9 @@ impl Chrome {
     fn new(user: &PortalUser, section: Section, title: impl Into<String>) -> Chrome {
         let role = user.actor().role;
         let work = work_menu(role);
-        let entries: [(Section, &'static str, &'static str, bool); 12] = [
+        let entries: [(Section, &'static str, &'static str, bool); 13] = [
             (Section::Dashboard, "Painel", "/", true),
+            (Section::Orders, "Ordens de serviço", "/ordens", true),
             (Section::Incidents, "Incidentes", "/incidentes", work.incidents),
             (Section::Windows, "Manutenções", "/manutencoes", work.windows),
             (Section::Months, "Meses", "/meses", work.months),

@@ -376,7 +376,7 @@ impl Listing for BreachRows<'_> {
         Column::both("Indicador"),
         Column::both("Medido"),
         Column::both("Meta ou limite"),
-        Column::both("Incidente"),
+        Column::both("Incidente ou ordem"),
     ];
 
     fn cells(&self, b: &ClosingBreach) -> Vec<Col> {
@@ -385,6 +385,11 @@ impl Listing for BreachRows<'_> {
                 ("Disponibilidade", percent_micro(b.measured), format!("≥ {}", percent_micro(b.target)))
             }
             "repair_time" => ("Tempo de reparo", duration(b.measured), format!("≤ {}", duration(b.target))),
+            "order_deadline" => (
+                "Prazo de ordem de serviço",
+                format!("{} dia(s) de atraso", b.measured),
+                format!("prazo de {} dia(s)", b.target),
+            ),
             other => (other, b.measured.to_string(), b.target.to_string()),
         };
         let lot = self.lots.get(&b.access_id).map(|l| self.names.lot(*l)).unwrap_or_else(|| Col::text(""));
@@ -394,9 +399,10 @@ impl Listing for BreachRows<'_> {
             Col::text(indicator),
             Col { numeric: true, ..Col::text(measured) },
             Col { numeric: true, ..Col::text(target) },
-            match b.incident_id {
-                Some(i) => Col::id(i.0).link(format!("/incidentes/{i}")),
-                None => Col::text(""),
+            match (b.incident_id, b.order_id) {
+                (Some(i), _) => Col::id(i.0).link(format!("/incidentes/{i}")),
+                (None, Some(o)) => Col::text(format!("OS #{o}")).link(format!("/ordens/{o}")),
+                (None, None) => Col::text(""),
             },
         ]
     }
@@ -784,6 +790,7 @@ mod tests {
         let breach = ClosingBreach {
             access_id: AccessId(1),
             incident_id: None,
+            order_id: None,
             kind: "availability".into(),
             measured: 990_000,
             target: 995_000,

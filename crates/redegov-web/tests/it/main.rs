@@ -2,12 +2,16 @@
 //! role × scope matrix for every API endpoint, error shapes, the OpenAPI
 //! document, the portal (login, CSRF, exports) and a real browser.
 
+mod api_calendar;
 mod api_closing;
 mod api_errors;
+mod api_orders;
 mod browser;
+mod browser_orders;
 mod matrix;
 mod portal;
 mod portal_closing;
+mod portal_orders;
 
 use redegov_domain::role::Role;
 use redegov_test_support::TestApp;

@@ -362,6 +362,28 @@ fn rows(w: &World, c: &ClosingWorld) -> Vec<Row> {
             ),
             [201, 403, 403, 201, 403, 403, 403],
         ),
+        // calendar: every role reads it; admin sets it up; admin and the
+        // NOC keep holidays (a fresh date per call).
+        row(M::GET, "/api/v1/calendar/holidays?year=2027&state=MG".into(), None, all),
+        row(M::GET, "/api/v1/calendar/due?start=2026-12-23&days=10&unit=business".into(), None, all),
+        row(M::GET, "/api/v1/calendar/settings".into(), None, all),
+        row(
+            M::PUT,
+            "/api/v1/calendar/settings".into(),
+            Some(|_| json!({"state": "MG", "carnival": false, "corpus_christi": false})),
+            [200, 403, 403, 403, 403, 403, 403],
+        ),
+        row(
+            M::POST,
+            "/api/v1/calendar/holidays".into(),
+            Some(|_| {
+                let date = chrono::NaiveDate::from_ymd_opt(2030, 1, 1).expect("date")
+                    + chrono::Days::new(u64::from(next()));
+                json!({"date": date.to_string(), "name": "Feriado municipal", "municipality_ibge": 3106200})
+            }),
+            [201, 403, 201, 403, 403, 403, 403],
+        ),
+        row(M::DELETE, "/api/v1/calendar/holidays/999999".into(), None, [404, 403, 404, 403, 403, 403, 403]),
     ]
 }
 
@@ -505,4 +527,114 @@ async fn import_is_role_checked(db: TestDb) {
             assert!(body.contains("access_id"), "{body}");
         }
     }
+}
+
+on_both_backends!(orders_check_role_and_scope);
+
+/// Service orders: each endpoint, every role. Order A is agency A's on lot
+/// 1A (Alfa alone: outside operator Beta's scope); order B is agency B's on
+/// the consortium lot 6A (Beta's, outside agency A's). The transition rows
+/// send a blank reason or an unknown item, so no call changes the order:
+/// a role that may act gets 422 naming the field, one that may not 403, one
+/// that cannot see the order 404.
+async fn orders_check_role_and_scope(db: TestDb) {
+    let t = TestApp::spawn(db).await;
+    let w = world(&t).await;
+    let toks = tokens(&t, &w).await;
+    let open = |body: Value| {
+        let t = &t;
+        let admin = w.admin.clone();
+        async move {
+            let (status, json) = t.post("/api/v1/orders", &admin, body).await;
+            assert_eq!(status, 201, "{json}");
+            json["id"].as_i64().expect("id")
+        }
+    };
+    let order_a =
+        open(json!({"type": "new_access", "site_id": w.site_a, "lot_id": w.lot_1a, "service": "SCM",
+                              "bandwidth_mbps": 10, "redundancy": "none", "technology": "terrestrial"}))
+        .await;
+    let order_b = open(json!({"type": "cpe_config_change", "access_id": w.access_b,
+                              "description": "Liberar porta 443"}))
+    .await;
+    use Method as M;
+    let all = [200; 7];
+    let not_beta = [200, 200, 200, 200, 200, 404, 200];
+    let not_agency = [200, 200, 200, 200, 404, 200, 200];
+    let admin_only = [200, 403, 403, 403, 403, 403, 403];
+    let rows = vec![
+        row(M::GET, "/api/v1/orders".into(), None, all),
+        row(M::GET, "/api/v1/orders?late=true&type=new_access&status=submitted".into(), None, all),
+        row(M::GET, format!("/api/v1/orders/{order_a}"), None, not_beta),
+        row(M::GET, format!("/api/v1/orders/{order_b}"), None, not_agency),
+        row(
+            M::POST,
+            "/api/v1/orders".into(),
+            Some(|w| {
+                json!({"type": "new_access", "site_id": w.site_a, "lot_id": w.lot_1a, "service": "SCM",
+                       "bandwidth_mbps": 10, "redundancy": "none", "technology": "terrestrial", "submit": false})
+            }),
+            [201, 403, 201, 403, 201, 403, 403],
+        ),
+        row(
+            M::POST,
+            format!("/api/v1/orders/{order_a}/transitions"),
+            Some(|_| json!({"action": "cancel", "reason": " "})),
+            [422, 403, 422, 403, 422, 404, 403],
+        ),
+        row(
+            M::POST,
+            format!("/api/v1/orders/{order_b}/transitions"),
+            Some(|_| json!({"action": "validate"})),
+            [200, 403, 422, 403, 404, 403, 403],
+        ),
+        row(
+            M::POST,
+            format!("/api/v1/orders/{order_a}/pending-items/999999/resolve"),
+            None,
+            [422, 403, 422, 403, 422, 404, 403],
+        ),
+        row(M::GET, "/api/v1/order-settings".into(), None, all),
+        row(
+            M::PUT,
+            "/api/v1/order-settings".into(),
+            Some(|_| serde_json::to_value(redegov_domain::order::OrderSettings::default()).expect("json")),
+            admin_only,
+        ),
+        row(M::GET, "/api/v1/adhesion-policies".into(), None, all),
+        row(
+            M::PUT,
+            "/api/v1/adhesion-policies/municipality".into(),
+            Some(|_| {
+                serde_json::to_value(redegov_domain::order::AdhesionPolicy::sp_municipality()).expect("json")
+            }),
+            [200, 200, 403, 403, 403, 403, 403],
+        ),
+        row(M::GET, format!("/api/v1/agencies/{}/delinquency", w.agency_a), None, not_beta),
+        row(
+            M::PUT,
+            format!("/api/v1/agencies/{}/delinquency", w.agency_b),
+            Some(|_| json!({"delinquent": false, "reason": "Regular"})),
+            [200, 403, 403, 200, 403, 403, 403],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for r in rows {
+        let body = r.body.map(|f| f(&w));
+        let (status, _) = send(&t, r.method.clone(), &r.path, None, body).await;
+        if status != 401 {
+            failures.push(format!("{} {} without token: {status}", r.method, r.path));
+        }
+        for (i, token) in toks.0.iter().enumerate() {
+            let body = r.body.map(|f| f(&w));
+            let (status, json) = send(&t, r.method.clone(), &r.path, Some(token), body).await;
+            if status != r.expect[i] {
+                failures.push(format!(
+                    "{} {} as {}: got {status}, want {} — {json}",
+                    r.method, r.path, ROLES[i], r.expect[i]
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
 }

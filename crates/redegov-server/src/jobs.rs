@@ -1,0 +1,71 @@
+//! The background job loop of `redegov serve`: every tick it delivers the
+//! e-mail outbox (when an SMTP server is configured) and runs the other
+//! scheduled jobs. Each job is a use case of `redegov_app`; this loop only
+//! calls them and logs what they did. A failing job is logged and tried
+//! again at the next tick: it never stops the loop or the server.
+
+use redegov_app::App;
+use redegov_app::mail::MailTransport;
+use std::time::Duration;
+
+/// How often the loop runs: a queued e-mail goes out within this time.
+pub const TICK: Duration = Duration::from_secs(5);
+
+/// Messages sent per delivery batch. A full batch is followed at once by
+/// another (up to [`MAX_BATCHES_PER_TICK`]), so a backlog drains quickly
+/// while one tick stays bounded.
+pub const MAIL_BATCH: usize = 50;
+const MAX_BATCHES_PER_TICK: usize = 20;
+
+/// Runs forever (until the task is dropped with the server).
+pub async fn run(app: App, mail: Option<MailTransport>, every: Duration) {
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+
+        // ----- scheduled jobs: add new ones here, each one call per tick -----
+        // They queue their e-mails with `redegov_app::mail::enqueue`, so they
+        // run before the delivery below and their messages go out this tick.
+        order_jobs(&app).await;
+
+        // ----- e-mail delivery: last, so this tick's messages go out now -----
+        if let Some(transport) = &mail {
+            deliver_mail(&app, transport).await;
+        }
+    }
+}
+
+/// Service orders: tacit acceptance, reminders and late notices, scheduled
+/// access changes, due dates of paused orders.
+async fn order_jobs(app: &App) {
+    match app.run_order_jobs().await {
+        Ok(report) if report != Default::default() => tracing::info!(?report, "service-order jobs"),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "service-order jobs failed; trying again at the next tick"),
+    }
+}
+
+async fn deliver_mail(app: &App, transport: &MailTransport) {
+    for _ in 0..MAX_BATCHES_PER_TICK {
+        match app.deliver_mail(transport, MAIL_BATCH).await {
+            Ok(report) => {
+                if report.claimed > 0 {
+                    tracing::info!(
+                        sent = report.sent,
+                        retry = report.failed,
+                        gave_up = report.gave_up,
+                        "e-mail delivery"
+                    );
+                }
+                if report.claimed < MAIL_BATCH {
+                    return;
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "e-mail delivery failed; trying again at the next tick");
+                return;
+            }
+        }
+    }
+}
