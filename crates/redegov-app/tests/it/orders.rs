@@ -225,6 +225,27 @@ async fn an_activation_from_submission_to_acceptance(db: TestDb) {
     assert_eq!(mail("order.submitted").await[0].recipients.len(), 2, "agency and NOC");
     assert_eq!(mail("order.scheduled").await.len(), 2, "survey and installation");
     assert_eq!(mail("order.refused").await[0].recipients, ["alfa@example.gov.br", "noc@example.gov.br"]);
+
+    // Delivered to a real SMTP server (aiosmtpd), read back: pt-BR, UTF-8,
+    // with the link to the order.
+    let Some(server) = redegov_test_support::smtp::SmtpServer::start() else { return };
+    let config = redegov_app::mail::SmtpConfig::from_url(&server.url(), "redegov <redegov@example.gov.br>")
+        .expect("config");
+    let transport = redegov_app::mail::MailTransport::new(&config).expect("transport");
+    let report = app.deliver_mail(&transport, 100).await.expect("deliver");
+    assert_eq!((report.sent, report.failed, report.gave_up), (report.claimed, 0, 0));
+    let received = server.messages();
+    let sent =
+        received.iter().find(|m| m.subject.contains("enviada à operadora")).expect("order.sent received");
+    assert_eq!(sent.subject, "Ordem de serviço OS-2026-000001 foi enviada à operadora");
+    let mut rcpt = sent.rcpt_tos.clone();
+    rcpt.sort();
+    assert_eq!(rcpt, ["alfa@example.gov.br", "gestor-a@example.gov.br", "noc@example.gov.br"]);
+    assert!(sent.body.contains("Prazo da operadora: 24/04/2026 (45 dia(s) corridos)"), "{}", sent.body);
+    assert!(sent.body.contains(&format!("Acesse: http://localhost:8080/ordens/{}", id.0)), "{}", sent.body);
+    let done =
+        received.iter().find(|m| m.subject.ends_with("foi aceita pelo órgão e concluída")).expect("done");
+    assert!(done.body.contains("Situação: Concluída"), "{}", done.body);
 }
 
 async fn tacit_acceptance_reminders_and_lateness_by_the_job(db: TestDb) {
