@@ -1,6 +1,7 @@
 //! Loads the demo network (`redegov_domain::demo`) into an empty database:
 //! one transaction, every row validated by the same rules as the API and
-//! audited as created by `system`.
+//! audited as created by `system`; then a few service orders at every stage
+//! of their life, each step through the order use cases.
 
 use crate::audit::{Action, record, record_created};
 use crate::auth::{User, hash_password};
@@ -230,7 +231,8 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        Ok(Some(DemoLoaded { summary: net.summary(), users }))
+        let orders = self.load_demo_orders().await?;
+        Ok(Some(DemoLoaded { summary: format!("{}, {orders} ordens de serviço", net.summary()), users }))
     }
 }
 
@@ -309,4 +311,74 @@ async fn load_demo_incidents(
         .await?;
     }
     Ok(())
+}
+
+impl App {
+    /// Nine orders on nine active accesses, one per stage: submitted, sent
+    /// to the operator, survey scheduled, surveyed with the agency's item
+    /// open (its clock paused), in execution, executed, awaiting the agency,
+    /// completed, cancelled. Types that change no inventory, so the demo's
+    /// accesses and closings stay as they are.
+    async fn load_demo_orders(&self) -> AppResult<usize> {
+        use redegov_domain::order::{Command, OrderSpec, Party, PendingDraft, SecurityChange};
+        let sys = Actor::system();
+        let active = crate::InventoryFilter { status: Some("active".into()), ..Default::default() };
+        let accesses = self.list_accesses(&sys, active, crate::Page { page: 1, page_size: 9 }).await?.items;
+        let visit = self.now() + chrono::Duration::days(3);
+        let survey = || Command::ScheduleSurvey { at: visit };
+        let executed = || Command::ReportExecution {
+            report: "Configuração aplicada e testada com o órgão".into(),
+            probe_targets: vec![],
+        };
+        let steps: [Vec<Command>; 9] = [
+            vec![],
+            vec![Command::Validate],
+            vec![Command::Validate, survey()],
+            vec![
+                Command::Validate,
+                survey(),
+                Command::ReportSurvey {
+                    report: "Rack sem tomada livre".into(),
+                    pending: vec![PendingDraft {
+                        party: Party::Agency,
+                        description: "Instalar tomada no rack de telecomunicações".into(),
+                    }],
+                },
+            ],
+            vec![Command::Validate, Command::StartExecution],
+            vec![Command::Validate, Command::StartExecution, executed()],
+            vec![Command::Validate, Command::StartExecution, executed(), Command::AcceptTechnical],
+            vec![
+                Command::Validate,
+                Command::StartExecution,
+                executed(),
+                Command::AcceptTechnical,
+                Command::Accept,
+            ],
+            vec![Command::Cancel { reason: "Aberta em duplicidade".into() }],
+        ];
+        for (i, (row, steps)) in accesses.iter().zip(steps).enumerate() {
+            let access_id = row.access.id;
+            let spec = match i % 3 {
+                0 => OrderSpec::CpeConfigChange {
+                    access_id,
+                    description: "Liberar a porta 443 para o sistema de protocolo".into(),
+                },
+                1 => OrderSpec::SecurityRuleChange {
+                    access_id,
+                    change: SecurityChange::Block,
+                    description: "Bloquear tráfego P2P".into(),
+                },
+                _ => OrderSpec::CpeRelocation {
+                    access_id,
+                    description: "Levar o roteador para a sala do CPD, mesmo andar".into(),
+                },
+            };
+            let order = self.create_order(&sys, crate::orders::OrderInput { spec, submit: true }).await?;
+            for command in steps {
+                self.transition_order(&sys, order.row.order.id, command).await?;
+            }
+        }
+        Ok(accesses.len().min(9))
+    }
 }

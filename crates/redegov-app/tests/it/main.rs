@@ -443,6 +443,26 @@ async fn demo_network_loads_once(db: TestDb) {
     assert!((2700..=2900).contains(&accesses.total), "{}", accesses.total);
     let agencies = app.list_agencies(&sys, InventoryFilter::default(), Page::default()).await.expect("l");
     assert!((55..=65).contains(&agencies.total));
+    // Service orders at every stage, one of them paused by the agency.
+    let orders =
+        app.list_orders(&sys, redegov_app::OrderFilter::default(), Page::default()).await.expect("l");
+    let mut statuses: Vec<&str> = orders.items.iter().map(|r| r.order.status.as_str()).collect();
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [
+            "awaiting_agency_acceptance",
+            "cancelled",
+            "completed",
+            "executed",
+            "in_execution",
+            "sent_to_operator",
+            "submitted",
+            "survey_done",
+            "survey_scheduled"
+        ]
+    );
+    assert!(loaded.summary.ends_with("9 ordens de serviço"), "{}", loaded.summary);
     assert!(app.load_demo().await.expect("second load").is_none(), "never loaded twice");
     assert_eq!(app.verify_audit_chain(&sys).await.expect("verify").first_broken, None);
 }
