@@ -15,7 +15,9 @@
 //! mixes users make (none; status; type; agency; lot; operator scope;
 //! agency scope; late; due soon; open; search by number; combinations),
 //! each as a network manager, agency manager or operator would, and
-//! reports p50, p95, p99 and max. The list is the use case the API and the
+//! reports p50, p95, p99 and max (and median and max per filter kind).
+//! Before the calls it refreshes the planner statistics, as `redegov
+//! serve` does at start and every hour. The list is the use case the API and the
 //! portal call; HTTP and JSON add a constant on top.
 //!
 //! Not a test: it asserts nothing beyond "the calls succeeded"; the figures
@@ -50,8 +52,13 @@ impl Rng {
 fn main() -> ExitCode {
     let mut backend = "sqlite".to_string();
     let (mut orders, mut queries) = (50_000usize, 2_000usize);
+    let mut statistics = true;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
+        if a == "--no-statistics" {
+            statistics = false;
+            continue;
+        }
         let value = args.next();
         match (a.as_str(), value) {
             ("--backend", Some(v)) => backend = v,
@@ -70,7 +77,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(run(&backend, orders, queries)) {
+    match rt.block_on(run(&backend, orders, queries, statistics)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -79,7 +86,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(backend: &str, orders: usize, queries: usize) -> Result<(), String> {
+async fn run(backend: &str, orders: usize, queries: usize, statistics: bool) -> Result<(), String> {
     let db = match backend {
         "postgres" => {
             TestDb::postgres().await.ok_or("PostgreSQL is not available (set TEST_DATABASE_URL)")?
@@ -92,12 +99,19 @@ async fn run(backend: &str, orders: usize, queries: usize) -> Result<(), String>
     let started = Instant::now();
     let world = generate(&app, orders).await?;
     println!("data generation (not counted): {:.1} s — {orders} orders", started.elapsed().as_secs_f64());
+    // What `redegov serve` does at start and hourly (`--no-statistics`: not).
+    if statistics {
+        let analysed = Instant::now();
+        app.refresh_statistics().await.map_err(|e| e.to_string())?;
+        println!("planner statistics refreshed in {:.0} ms", analysed.elapsed().as_secs_f64() * 1e3);
+    }
 
     let today = to_network_date(app.now());
     let mut rng = Rng(4);
     let noc =
         Actor { user_id: UserId(1), login: "noc".into(), role: Role::NetworkManager, scope: Scope::All };
     let mut times = Vec::with_capacity(queries);
+    let mut by_kind: Vec<Vec<Duration>> = vec![Vec::new(); 12];
     let mut rows = 0usize;
     for q in 0..queries {
         let pick = |rng: &mut Rng, v: &[i64]| v[rng.below(v.len() as i64) as usize];
@@ -119,7 +133,10 @@ async fn run(backend: &str, orders: usize, queries: usize) -> Result<(), String>
                 actor = Actor { role: Role::AgencyManager, scope: Scope::Agency(ag), ..noc.clone() };
             }
             7 => f.late_on = Some(today),
-            8 => f.due_by = Some(today + chrono::Days::new(5)),
+            8 => {
+                f.due_from = Some(today);
+                f.due_by = Some(today + chrono::Days::new(5));
+            }
             9 => f.open_only = true,
             10 => f.search = Some(format!("os-2025-{:04}", rng.below(9_999))),
             _ => {
@@ -132,7 +149,31 @@ async fn run(backend: &str, orders: usize, queries: usize) -> Result<(), String>
         let listed =
             app.list_orders(&actor, f, Page { page: 1, page_size: 50 }).await.map_err(|e| e.to_string())?;
         times.push(t.elapsed());
+        by_kind[q % 12].push(t.elapsed());
         rows += listed.items.len();
+    }
+    const KINDS: [&str; 12] = [
+        "none",
+        "status",
+        "type",
+        "agency",
+        "lot",
+        "operator scope, open",
+        "agency scope",
+        "late",
+        "due soon",
+        "open",
+        "search",
+        "late + lot + type",
+    ];
+    for (name, mut t) in KINDS.iter().zip(by_kind) {
+        t.sort();
+        let worst = t.last().copied().unwrap_or_default();
+        println!(
+            "  {name:<22} median {:.2} ms, max {:.2} ms",
+            t[t.len() / 2].as_secs_f64() * 1e3,
+            worst.as_secs_f64() * 1e3
+        );
     }
     times.sort();
     let at = |p: f64| times[((times.len() as f64 * p).ceil() as usize).clamp(1, times.len()) - 1];

@@ -82,6 +82,12 @@ impl App {
         self.clock.now()
     }
 
+    /// Refreshes the database's planner statistics (see
+    /// `Store::refresh_statistics`); a maintenance job, no actor.
+    pub async fn refresh_statistics(&self) -> AppResult<()> {
+        Ok(self.store.refresh_statistics().await?)
+    }
+
     /// A counter that moves with every committed change (see
     /// `Store::change_seq`); equal values mean equal data.
     pub async fn change_seq(&self) -> AppResult<i64> {

@@ -11,6 +11,9 @@ use std::time::Duration;
 /// How often the loop runs: a queued e-mail goes out within this time.
 pub const TICK: Duration = Duration::from_secs(5);
 
+/// How often the database's planner statistics are refreshed.
+const STATISTICS_EVERY: Duration = Duration::from_secs(3600);
+
 /// Messages sent per delivery batch. A full batch is followed at once by
 /// another (up to [`MAX_BATCHES_PER_TICK`]), so a backlog drains quickly
 /// while one tick stays bounded.
@@ -21,8 +24,17 @@ const MAX_BATCHES_PER_TICK: usize = 20;
 pub async fn run(app: App, mail: Option<MailTransport>, every: Duration) {
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut statistics_refreshed: Option<std::time::Instant> = None;
     loop {
         ticker.tick().await;
+
+        // ----- planner statistics: at start, then hourly -----
+        if statistics_refreshed.is_none_or(|at| at.elapsed() >= STATISTICS_EVERY) {
+            if let Err(e) = app.refresh_statistics().await {
+                tracing::error!(error = %e, "refreshing the planner statistics failed");
+            }
+            statistics_refreshed = Some(std::time::Instant::now());
+        }
 
         // ----- scheduled jobs: add new ones here, each one call per tick -----
         // They queue their e-mails with `redegov_app::mail::enqueue`, so they

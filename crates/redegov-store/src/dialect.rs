@@ -10,6 +10,10 @@ pub const SQLITE_CONNECTION_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA b
 /// SQLite's writing transaction takes the write lock up front.
 pub const SQLITE_BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
+/// How many rows SQLite's `ANALYZE` samples per index: approximate
+/// statistics in milliseconds, enough for the planner's choices.
+pub const SQLITE_ANALYSIS_LIMIT: &str = "PRAGMA analysis_limit = 1000";
+
 /// The schema of a SQLite database as (table, column, type, nullable).
 pub const SQLITE_SCHEMA: &str = "SELECT m.name, p.name, p.type, \
      CASE WHEN p.\"notnull\" = 0 AND p.pk = 0 THEN 'YES' ELSE 'NO' END \

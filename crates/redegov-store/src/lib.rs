@@ -149,6 +149,21 @@ impl Store {
         Ok(sqlx::query("SELECT seq FROM audit_head WHERE id = 1").fetch_one(&self.pool).await?.try_get(0)?)
     }
 
+    /// Refreshes the query planner's statistics, so it picks the right
+    /// index as tables grow (which filter of a list is selective, which is
+    /// not). SQLite gathers none by itself: `ANALYZE`, sampling at most
+    /// 1,000 rows per index (milliseconds); PostgreSQL's autovacuum does it
+    /// too, this only makes it timely. `redegov serve` runs it at start and
+    /// every hour.
+    pub async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        if self.backend == Backend::Sqlite {
+            sqlx::query(dialect::SQLITE_ANALYSIS_LIMIT).execute(&mut *conn).await?;
+        }
+        sqlx::query("ANALYZE").execute(&mut *conn).await?;
+        Ok(())
+    }
+
     /// Closes the pool (waits for connections to be returned).
     pub async fn close(&self) {
         self.pool.close().await;

@@ -60,8 +60,10 @@ pub struct OrderFilter {
     pub open_only: bool,
     /// Late on this day: undelivered past the due date, or delivered late.
     pub late_on: Option<NaiveDate>,
-    /// Undelivered and due on or before this day (the "due soon" view).
+    /// Undelivered and due on or before this day…
     pub due_by: Option<NaiveDate>,
+    /// …and on or after this one (`today`: the "due soon" view, late ones apart).
+    pub due_from: Option<NaiveDate>,
     /// Part of the number, agency acronym, municipality or address.
     pub search: Option<String>,
     /// Soonest due first (orders not yet sent last) instead of newest first.
@@ -286,6 +288,10 @@ impl Tx {
         q.int("o.lot_id = {}", f.lot_id.map(|l| l.0));
         q.int("o.access_id = {}", f.access_id.map(|a| a.0));
         if f.open_only {
+            // `NOT IN` the final ones rather than `IN` the open ones: the
+            // planner then walks the created_at index and stops at a page,
+            // instead of sorting every open order (measured: 8 ms vs 135 ms
+            // for 50,000 orders).
             q.push_raw("o.status NOT IN ('completed', 'cancelled')".into());
         }
         if let Some(day) = f.late_on {
@@ -295,18 +301,22 @@ impl Tx {
                  OR o.late_days > 0)"
             ));
         }
-        if let Some(day) = f.due_by {
-            let d = q.bind(Value::Text(iso(day)));
-            q.push_raw(format!(
-                "(o.delivered_on IS NULL AND o.status NOT IN ('completed', 'cancelled') AND o.due_on <= {d})"
-            ));
+        if f.due_by.is_some() || f.due_from.is_some() {
+            q.push_raw("o.delivered_on IS NULL AND o.status NOT IN ('completed', 'cancelled')".into());
+            q.text("o.due_on <= {}", f.due_by.map(iso).as_deref());
+            q.text("o.due_on >= {}", f.due_from.map(iso).as_deref());
         }
         if let Some(op) = f.operator_id {
             let lots = operator_lots_sql(&mut q, op);
             q.push_raw(format!("o.lot_id IN ({lots})"));
         }
         if let Some(s) = f.search.as_deref().filter(|s| !s.trim().is_empty()) {
-            q.push("o.search_text LIKE {}", Value::Text(format!("%{}%", fold(s))));
+            // Through the narrow (search_text, id) index: a scan of it is a
+            // fraction of a scan of the table.
+            q.push(
+                "o.id IN (SELECT id FROM service_orders WHERE search_text LIKE {})",
+                Value::Text(format!("%{}%", fold(s))),
+            );
         }
         let order = if f.by_due_date {
             "CASE WHEN o.due_on IS NULL THEN 1 ELSE 0 END, o.due_on, o.id"

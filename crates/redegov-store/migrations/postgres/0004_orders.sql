@@ -44,10 +44,16 @@ CREATE TABLE service_orders (
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
-CREATE INDEX service_orders_status ON service_orders (status, due_on);
-CREATE INDEX service_orders_agency ON service_orders (agency_id, created_at);
-CREATE INDEX service_orders_lot ON service_orders (lot_id, created_at);
+-- Lists are newest first: each filter's index ends with created_at, so a
+-- page is read in order; the search scans the narrow search index, not the
+-- table; the deadline views and jobs read by due date.
 CREATE INDEX service_orders_created ON service_orders (created_at);
+CREATE INDEX service_orders_status ON service_orders (status, created_at);
+CREATE INDEX service_orders_type ON service_orders (order_type, created_at);
+CREATE INDEX service_orders_agency ON service_orders (agency_id, created_at);
+CREATE INDEX service_orders_lot ON service_orders (lot_id, created_at, status);
+CREATE INDEX service_orders_due ON service_orders (due_on);
+CREATE INDEX service_orders_search ON service_orders (search_text, id);
 CREATE INDEX service_orders_completed ON service_orders (completed_at);
 CREATE INDEX service_orders_access ON service_orders (access_id);
 

@@ -402,6 +402,7 @@ pub async fn list_orders(
 /// The order list's filters, read from the query string (shared with the
 /// portal's list and exports).
 pub fn orders_filter(q: &Filters, today: chrono::NaiveDate, reminder_days: u32) -> ApiResult<OrderFilter> {
+    let due_soon = q.flag("due_soon")?;
     Ok(OrderFilter {
         status: q.code("status", OrderStatus::parse)?,
         order_type: q.code("type", OrderType::parse)?,
@@ -411,7 +412,8 @@ pub fn orders_filter(q: &Filters, today: chrono::NaiveDate, reminder_days: u32) 
         operator_id: q.id("operator_id")?.map(OperatorId),
         open_only: q.flag("open")?,
         late_on: q.flag("late")?.then_some(today),
-        due_by: q.flag("due_soon")?.then(|| today + chrono::Days::new(u64::from(reminder_days))),
+        due_by: due_soon.then(|| today + chrono::Days::new(u64::from(reminder_days))),
+        due_from: due_soon.then_some(today),
         search: q.text("q").map(str::to_string),
         by_due_date: q
             .code("sort", |field, v| match v {

@@ -227,6 +227,7 @@ pub async fn list(
         open_only: open,
         late_on: late.then_some(today),
         due_by: due_soon.then(|| due_soon_by(today, &settings)),
+        due_from: due_soon.then_some(today),
         search: q.text("q"),
         by_due_date: false,
     };
@@ -318,22 +319,22 @@ pub(super) async fn dashboard_kpi(app: &App, actor: &Actor) -> Result<Kpi, PageE
     let today = to_network_date(app.now());
     let yesterday = today.checked_sub_days(chrono::Days::new(1)).unwrap_or(today);
     let open = OrderFilter { open_only: true, ..OrderFilter::default() };
-    // Undelivered and due by a day: by yesterday is late, by the reminder
-    // horizon is late or due soon.
+    // Undelivered: due by yesterday is late; due from today to the
+    // reminder horizon is due soon.
     let filters = [
         open.clone(),
         OrderFilter { due_by: Some(yesterday), ..open.clone() },
-        OrderFilter { due_by: Some(due_soon_by(today, &settings)), ..open },
+        OrderFilter { due_from: Some(today), due_by: Some(due_soon_by(today, &settings)), ..open },
     ];
     let mut totals = [0; 3];
     for (total, f) in totals.iter_mut().zip(filters) {
         *total = app.list_orders(actor, f, Page { page: 1, page_size: 1 }).await?.total;
     }
-    let [open_total, late, late_or_soon] = totals;
+    let [open_total, late, soon] = totals;
     Ok(Kpi::new(
         "Ordens de serviço em aberto",
         count(open_total),
-        format!("{} atrasada(s), {} vencendo", count(late), count(late_or_soon - late)),
+        format!("{} atrasada(s), {} vencendo", count(late), count(soon)),
     ))
 }
 
