@@ -307,8 +307,20 @@ impl Tx {
             q.text("o.due_on >= {}", f.due_from.map(iso).as_deref());
         }
         if let Some(op) = f.operator_id {
-            let lots = operator_lots_sql(&mut q, op);
-            q.push_raw(format!("o.lot_id IN ({lots})"));
+            // The operator's lots as values, not a subquery: the planner then
+            // knows how many it reads from the lot index.
+            let mut lq = Filter::default();
+            let lots_sql = operator_lots_sql(&mut lq, op);
+            let lots = lq.query(lots_sql).fetch_all(self.conn()).await?;
+            let mut placeholders = Vec::with_capacity(lots.len());
+            for r in &lots {
+                placeholders.push(q.bind(Value::Int(id(r)?)));
+            }
+            if placeholders.is_empty() {
+                q.push_raw("1 = 0".into());
+            } else {
+                q.push_raw(format!("o.lot_id IN ({})", placeholders.join(", ")));
+            }
         }
         if let Some(s) = f.search.as_deref().filter(|s| !s.trim().is_empty()) {
             // Through the narrow (search_text, id) index: a scan of it is a
