@@ -4,6 +4,7 @@
 //! decide.
 
 use crate::error::AppError;
+use redegov_domain::ids::{AgencyId, OperatorId};
 use redegov_domain::role::{Actor, Role, Scope};
 use redegov_store::inventory::InventoryFilter;
 
@@ -96,25 +97,23 @@ pub fn require_audit_reader(actor: &Actor) -> Result<(), AppError> {
 /// kept; the scope is added on top, so asking for another agency's rows
 /// yields an empty list, never a leak.
 pub fn scoped(actor: &Actor, mut filter: InventoryFilter) -> InventoryFilter {
+    narrow(actor, &mut filter.agency_id, &mut filter.operator_id);
+    filter
+}
+
+/// The scope rule of every list filter, on its agency and operator fields:
+/// an agency manager gets its agency, an operator its operator; asking for
+/// another's sets an impossible id (`-1`), so the list is empty.
+pub fn narrow(actor: &Actor, agency: &mut Option<AgencyId>, operator: &mut Option<OperatorId>) {
     match actor.scope {
         Scope::All => {}
-        Scope::Agency(agency) => {
-            if filter.agency_id.is_some_and(|a| a != agency) {
-                // Another agency's rows: ask for an impossible agency.
-                filter.agency_id = Some(redegov_domain::ids::AgencyId(-1));
-            } else {
-                filter.agency_id = Some(agency);
-            }
+        Scope::Agency(own) => {
+            *agency = Some(if agency.is_some_and(|a| a != own) { AgencyId(-1) } else { own });
         }
-        Scope::Operator(operator) => {
-            if filter.operator_id.is_some_and(|o| o != operator) {
-                filter.operator_id = Some(redegov_domain::ids::OperatorId(-1));
-            } else {
-                filter.operator_id = Some(operator);
-            }
+        Scope::Operator(own) => {
+            *operator = Some(if operator.is_some_and(|o| o != own) { OperatorId(-1) } else { own });
         }
     }
-    filter
 }
 
 #[cfg(test)]

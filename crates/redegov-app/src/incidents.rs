@@ -4,7 +4,7 @@
 //! correction of a closed month is an adjustment (see [`crate::closing`]).
 
 use crate::audit::{Action, record};
-use crate::authz::{Resource, may_write, require_write};
+use crate::authz::{Resource, may_write, narrow, require_write};
 use crate::closing::{ensure_months_open, rules_at};
 use crate::inventory::{ensure_sees, reference};
 use crate::{App, AppError, AppResult};
@@ -63,28 +63,12 @@ pub struct WindowInput {
 
 /// Scope of incident lists, like [`crate::authz::scoped`] for the inventory.
 fn scoped_incidents(actor: &Actor, mut f: IncidentFilter) -> IncidentFilter {
-    match actor.scope {
-        Scope::All => {}
-        Scope::Agency(own) => {
-            f.agency_id = Some(if f.agency_id.is_some_and(|a| a != own) { AgencyId(-1) } else { own });
-        }
-        Scope::Operator(own) => {
-            f.operator_id = Some(if f.operator_id.is_some_and(|o| o != own) { OperatorId(-1) } else { own });
-        }
-    }
+    narrow(actor, &mut f.agency_id, &mut f.operator_id);
     f
 }
 
 fn scoped_windows(actor: &Actor, mut f: WindowFilter) -> WindowFilter {
-    match actor.scope {
-        Scope::All => {}
-        Scope::Agency(own) => {
-            f.agency_id = Some(if f.agency_id.is_some_and(|a| a != own) { AgencyId(-1) } else { own });
-        }
-        Scope::Operator(own) => {
-            f.operator_id = Some(if f.operator_id.is_some_and(|o| o != own) { OperatorId(-1) } else { own });
-        }
-    }
+    narrow(actor, &mut f.agency_id, &mut f.operator_id);
     f
 }
 

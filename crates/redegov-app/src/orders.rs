@@ -62,15 +62,7 @@ pub struct OrderJobReport {
 /// Keeps an agency manager inside its agency and an operator inside its
 /// lots, on top of what the caller asked for.
 fn scoped_orders(actor: &Actor, mut f: OrderFilter) -> OrderFilter {
-    match actor.scope {
-        Scope::All => {}
-        Scope::Agency(own) => {
-            f.agency_id = Some(if f.agency_id.is_some_and(|a| a != own) { AgencyId(-1) } else { own });
-        }
-        Scope::Operator(own) => {
-            f.operator_id = Some(if f.operator_id.is_some_and(|o| o != own) { OperatorId(-1) } else { own });
-        }
-    }
+    crate::authz::narrow(actor, &mut f.agency_id, &mut f.operator_id);
     f
 }
 
@@ -717,7 +709,7 @@ impl App {
             _ => return Ok(()),
         };
         let subject = format!("Ordem de serviço {} {what}", order.number);
-        let body = order_body(row, order, &subject, &step);
+        let body = order_body(row, order, &subject, step.to);
         self.send_order_mail(tx, order, who, kind, subject, body, now).await
     }
 
@@ -814,8 +806,7 @@ impl App {
                 order.reminded_at = order.reminded_at.or(Some(now));
                 tx.update_order(&order).await?;
                 let subject = format!("Ordem de serviço {} {what}", order.number);
-                let step = Step { action: Action::Submit, from: order.status, to: order.status };
-                let body = order_body(&row, &order, &subject, &step);
+                let body = order_body(&row, &order, &subject, order.status);
                 self.send_order_mail(&mut tx, &order, who, kind, subject, body, now).await?;
             }
             tx.commit().await?;
@@ -883,7 +874,7 @@ impl Recipients {
     }
 }
 
-fn order_body(row: &OrderRow, order: &Order, subject: &str, step: &Step) -> String {
+fn order_body(row: &OrderRow, order: &Order, subject: &str, status: OrderStatus) -> String {
     let mut body = format!(
         "{subject}.\n\nOrdem: {}\nTipo: {}\nÓrgão: {}\nLote: {}\nEndereço: {} — {}\nSituação: {}\n",
         order.number,
@@ -892,7 +883,7 @@ fn order_body(row: &OrderRow, order: &Order, subject: &str, step: &Step) -> Stri
         row.lot_code,
         row.site_address,
         row.municipality_name,
-        step.to.label(),
+        status.label(),
     );
     if let Some(due) = order.due_on {
         body.push_str(&format!(

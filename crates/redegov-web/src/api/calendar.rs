@@ -17,6 +17,7 @@
 //! app's; this module only decodes and encodes.
 
 use super::dto::need;
+use super::openapi::{body, error_response, json_response, schema_ref};
 use super::{ApiJson, parse_id};
 use crate::WebState;
 use crate::auth::ApiActor;
@@ -32,10 +33,9 @@ use redegov_domain::error::{FieldError, Rule, Valid};
 use redegov_domain::time::parse_date;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
-use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
-use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, Ref, RefOr, Required, Schema};
+use utoipa::openapi::{OpenApi as OpenApiDoc, Required};
 use utoipa::{PartialSchema, ToSchema};
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -285,21 +285,6 @@ pub async fn delete_holiday(
 
 // ----- OpenAPI -----
 
-fn schema_ref(name: &str) -> RefOr<Schema> {
-    RefOr::Ref(Ref::from_schema_name(name))
-}
-
-fn json(description: &str, schema: RefOr<Schema>) -> utoipa::openapi::Response {
-    ResponseBuilder::new()
-        .description(description)
-        .content("application/json", ContentBuilder::new().schema(Some(schema)).build())
-        .build()
-}
-
-fn error(description: &str) -> utoipa::openapi::Response {
-    json(description, schema_ref("Error"))
-}
-
 fn param(name: &str, kind: Type, required: bool, description: &str) -> utoipa::openapi::path::Parameter {
     ParameterBuilder::new()
         .name(name)
@@ -311,17 +296,7 @@ fn param(name: &str, kind: Type, required: bool, description: &str) -> utoipa::o
 }
 
 fn op(summary: &str) -> OperationBuilder {
-    OperationBuilder::new()
-        .tag("calendar")
-        .summary(Some(summary))
-        .response("401", error("No or invalid bearer token"))
-}
-
-fn body(schema: &str) -> utoipa::openapi::request_body::RequestBody {
-    RequestBodyBuilder::new()
-        .required(Some(Required::True))
-        .content("application/json", ContentBuilder::new().schema(Some(schema_ref(schema))).build())
-        .build()
+    super::openapi::op("calendar", summary.to_string())
 }
 
 /// Adds the calendar's paths and schemas to the API document.
@@ -344,7 +319,7 @@ pub(super) fn openapi(doc: &mut OpenApiDoc) {
             "IBGE code: adds that municipality's holidays kept as data",
         )
     };
-    let bad = || error("A parameter that cannot be understood; `field` names it");
+    let bad = || error_response("A parameter that cannot be understood; `field` names it");
     let paths = &mut doc.paths;
     paths.add_path_operation(
         "/api/v1/calendar/holidays",
@@ -354,7 +329,10 @@ pub(super) fn openapi(doc: &mut OpenApiDoc) {
         .parameter(param("year", Type::Integer, true, "1900–2200"))
         .parameter(state())
         .parameter(municipality())
-        .response("200", json("Holidays", ArrayBuilder::new().items(schema_ref("CalendarHolidayOut")).into()))
+        .response(
+            "200",
+            json_response("Holidays", ArrayBuilder::new().items(schema_ref("CalendarHolidayOut")).into()),
+        )
         .response("400", bad())
         .build(),
     );
@@ -364,10 +342,10 @@ pub(super) fn openapi(doc: &mut OpenApiDoc) {
         op("Keep a holiday for a municipality or the whole network (admin, network manager); one per date \
             and place (`duplicate` on `date`)")
         .request_body(Some(body("HolidayIn")))
-        .response("201", json("Kept", schema_ref("HolidayRecordOut")))
-        .response("400", error("Malformed JSON or date; `field` names it"))
-        .response("403", error("Your role may not keep holidays"))
-        .response("422", error("A rule is broken; `field` names it"))
+        .response("201", json_response("Kept", schema_ref("HolidayRecordOut")))
+        .response("400", error_response("Malformed JSON or date; `field` names it"))
+        .response("403", error_response("Your role may not keep holidays"))
+        .response("422", error_response("A rule is broken; `field` names it"))
         .build(),
     );
     paths.add_path_operation(
@@ -376,8 +354,8 @@ pub(super) fn openapi(doc: &mut OpenApiDoc) {
         op("Remove a holiday kept as data (admin, network manager)")
             .parameter(param("id", Type::Integer, true, "The holiday's id"))
             .response("204", ResponseBuilder::new().description("Removed").build())
-            .response("403", error("Your role may not remove holidays"))
-            .response("404", error("No such holiday"))
+            .response("403", error_response("Your role may not remove holidays"))
+            .response("404", error_response("No such holiday"))
             .build(),
     );
     paths.add_path_operation(
@@ -392,7 +370,7 @@ pub(super) fn openapi(doc: &mut OpenApiDoc) {
         .parameter(param("unit", Type::String, true, "`business` or `calendar`"))
         .parameter(state())
         .parameter(municipality())
-        .response("200", json("The due date", schema_ref("DueOut")))
+        .response("200", json_response("The due date", schema_ref("DueOut")))
         .response("400", bad())
         .build(),
     );
@@ -400,7 +378,7 @@ pub(super) fn openapi(doc: &mut OpenApiDoc) {
         "/api/v1/calendar/settings",
         vec![Get],
         op("The network's calendar settings (any role)")
-            .response("200", json("Settings", schema_ref("CalendarSettingsOut")))
+            .response("200", json_response("Settings", schema_ref("CalendarSettingsOut")))
             .build(),
     );
     paths.add_path_operation(
@@ -408,10 +386,10 @@ pub(super) fn openapi(doc: &mut OpenApiDoc) {
         vec![Put],
         op("Replace the calendar settings (admin only, audited)")
             .request_body(Some(body("CalendarSettingsIn")))
-            .response("200", json("Stored", schema_ref("CalendarSettingsOut")))
-            .response("400", error("Malformed JSON; `field` names it"))
-            .response("403", error("Only admin changes the settings"))
-            .response("422", error("A rule is broken; `field` names it"))
+            .response("200", json_response("Stored", schema_ref("CalendarSettingsOut")))
+            .response("400", error_response("Malformed JSON; `field` names it"))
+            .response("403", error_response("Only admin changes the settings"))
+            .response("422", error_response("A rule is broken; `field` names it"))
             .build(),
     );
     let components = doc.components.get_or_insert_with(Default::default);
