@@ -817,6 +817,20 @@ impl Order {
             _ => None,
         }
     }
+
+    /// The first day on which the order counts as late — the day after its
+    /// due date — while it is open and undelivered, or for good once it was
+    /// delivered late; `None` when it never is (no due date yet, delivered
+    /// on time, or closed undelivered). "Late on `d`" is `late_from <= d`,
+    /// which the store indexes.
+    pub fn late_from(&self) -> Option<NaiveDate> {
+        let due = self.due_on?;
+        let late = match self.delivered_on {
+            None => !self.status.is_final(),
+            Some(_) => self.late_days.unwrap_or(0) > 0,
+        };
+        late.then(|| due + chrono::Days::new(1))
+    }
 }
 
 /// One entry of an order's history.
@@ -1191,6 +1205,54 @@ mod tests {
         assert_eq!(Urgency::of(due, date("2026-03-27"), 5), Urgency::DueSoon { days_left: 5 });
         assert_eq!(Urgency::of(due, date("2026-04-03"), 5), Urgency::Late { days: 2 });
         assert_eq!(order_number(2026, 123), "OS-2026-000123");
+    }
+
+    #[test]
+    fn late_from_is_the_day_after_the_due_date_while_late_counts() {
+        let at = chrono::Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).single().expect("instant");
+        let order = |status, due: Option<&str>, delivered: Option<&str>, late_days| Order {
+            id: OrderId(1),
+            number: order_number(2026, 1),
+            order_type: OrderType::CpeConfigChange,
+            status,
+            agency_id: AgencyId(1),
+            lot_id: LotId(1),
+            site_id: SiteId(1),
+            access_id: Some(AccessId(1)),
+            spec: OrderSpec::CpeConfigChange { access_id: AccessId(1), description: "x".into() },
+            area: Area::Capital,
+            deadline_days: 10,
+            deadline_unit: DayUnit::Calendar,
+            sent_at: Some(at),
+            due_on: due.map(date),
+            paused_days: 0,
+            survey_at: None,
+            installation_at: None,
+            executed_at: None,
+            delivered_on: delivered.map(date),
+            late_days,
+            technical_report: String::new(),
+            probe_targets: vec![],
+            acceptance_due_on: None,
+            completed_at: None,
+            tacit: false,
+            linked_order_id: None,
+            reminded_at: None,
+            late_notified_at: None,
+            created_by: None,
+            created_at: at,
+            updated_at: at,
+        };
+        let next = Some(date("2026-04-02"));
+        use OrderStatus::*;
+        // Open and undelivered: late from the day after the due date.
+        assert_eq!(order(InExecution, Some("2026-04-01"), None, None).late_from(), next);
+        // Not sent yet (no due date), or closed undelivered: never.
+        assert_eq!(order(Submitted, None, None, None).late_from(), None);
+        assert_eq!(order(Cancelled, Some("2026-04-01"), None, None).late_from(), None);
+        // Delivered: late for good only if it was delivered late.
+        assert_eq!(order(Completed, Some("2026-04-01"), Some("2026-04-05"), Some(4)).late_from(), next);
+        assert_eq!(order(Executed, Some("2026-04-01"), Some("2026-04-01"), Some(0)).late_from(), None);
     }
 
     #[test]

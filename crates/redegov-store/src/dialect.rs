@@ -14,11 +14,23 @@ pub const SQLITE_BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 /// statistics in milliseconds, enough for the planner's choices.
 pub const SQLITE_ANALYSIS_LIMIT: &str = "PRAGMA analysis_limit = 1000";
 
-/// The schema of a SQLite database as (table, column, type, nullable).
-pub const SQLITE_SCHEMA: &str = "SELECT m.name, p.name, p.type, \
+/// The schema of a SQLite database as (table, column, type, nullable): its
+/// ordinary tables only, not FTS5's virtual table and its shadow tables
+/// (PostgreSQL's trigram index is an index, not a table).
+pub const SQLITE_SCHEMA: &str = "SELECT t.name, p.name, p.type, \
      CASE WHEN p.\"notnull\" = 0 AND p.pk = 0 THEN 'YES' ELSE 'NO' END \
-     FROM sqlite_master m JOIN pragma_table_info(m.name) p \
-     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'";
+     FROM pragma_table_list t JOIN pragma_table_info(t.name) p \
+     WHERE t.schema = 'main' AND t.type = 'table' AND t.name NOT LIKE 'sqlite_%' \
+     AND t.name NOT LIKE '_sqlx%'";
+
+/// The order list's search on SQLite: FTS5's trigram index answers the
+/// `LIKE` (patterns of three characters or more; shorter ones scan it).
+pub const SQLITE_ORDER_SEARCH: &str =
+    "o.id IN (SELECT rowid FROM service_orders_fts WHERE search_text LIKE {})";
+
+/// The order list's search on PostgreSQL: pg_trgm's GIN index answers the
+/// `LIKE` on the column itself.
+pub const POSTGRES_ORDER_SEARCH: &str = "o.search_text LIKE {}";
 
 /// The schema of a PostgreSQL database as (table, column, type, nullable).
 pub const POSTGRES_SCHEMA: &str = "SELECT table_name::text, column_name::text, data_type::text, \

@@ -7,7 +7,7 @@
 
 use crate::inventory::{Listed, id, operator_lots_sql};
 use crate::query::{Filter, Value};
-use crate::{Page, StoreError, Tx, code, opt_date, opt_time};
+use crate::{Backend, Page, StoreError, Tx, code, dialect, opt_date, opt_time};
 use chrono::NaiveDate;
 use redegov_domain::calendar::DayUnit;
 use redegov_domain::ids::*;
@@ -235,7 +235,7 @@ impl Tx {
              paused_days = $6, survey_at = $7, installation_at = $8, executed_at = $9, delivered_on = $10, \
              late_days = $11, technical_report = $12, probe_targets = $13, acceptance_due_on = $14, \
              completed_at = $15, tacit = $16, reminded_at = $17, late_notified_at = $18, updated_at = $19, \
-             agency_id = $20, site_id = $21 WHERE id = $22",
+             agency_id = $20, site_id = $21, late_from = $22 WHERE id = $23",
         )
         .bind(o.status.as_str())
         .bind(o.access_id.map(|a| a.0))
@@ -258,6 +258,7 @@ impl Tx {
         .bind(o.updated_at.timestamp())
         .bind(o.agency_id.0)
         .bind(o.site_id.0)
+        .bind(o.late_from().map(iso))
         .bind(o.id.0)
         .execute(self.conn())
         .await?;
@@ -294,13 +295,8 @@ impl Tx {
             // for 50,000 orders).
             q.push_raw("o.status NOT IN ('completed', 'cancelled')".into());
         }
-        if let Some(day) = f.late_on {
-            let d = q.bind(Value::Text(iso(day)));
-            q.push_raw(format!(
-                "((o.delivered_on IS NULL AND o.status NOT IN ('completed', 'cancelled') AND o.due_on < {d}) \
-                 OR o.late_days > 0)"
-            ));
-        }
+        // One range over the `late_from` index (kept by `update_order`).
+        q.text("o.late_from <= {}", f.late_on.map(iso).as_deref());
         if f.due_by.is_some() || f.due_from.is_some() {
             q.push_raw("o.delivered_on IS NULL AND o.status NOT IN ('completed', 'cancelled')".into());
             q.text("o.due_on <= {}", f.due_by.map(iso).as_deref());
@@ -323,12 +319,12 @@ impl Tx {
             }
         }
         if let Some(s) = f.search.as_deref().filter(|s| !s.trim().is_empty()) {
-            // Through the narrow (search_text, id) index: a scan of it is a
-            // fraction of a scan of the table.
-            q.push(
-                "o.id IN (SELECT id FROM service_orders WHERE search_text LIKE {})",
-                Value::Text(format!("%{}%", fold(s))),
-            );
+            // Through each backend's trigram index.
+            let search = match self.backend() {
+                Backend::Sqlite => dialect::SQLITE_ORDER_SEARCH,
+                Backend::Postgres => dialect::POSTGRES_ORDER_SEARCH,
+            };
+            q.push(search, Value::Text(format!("%{}%", fold(s))));
         }
         let order = if f.by_due_date {
             "CASE WHEN o.due_on IS NULL THEN 1 ELSE 0 END, o.due_on, o.id"
