@@ -79,6 +79,20 @@ mod tests {
             ("redegov-store", &["redegov-app", "redegov-web", "axum"]),
             ("redegov-app", &["redegov-web", "axum", "sqlx"]),
             ("redegov-web", &["redegov-store", "sqlx"]),
+            // The prober only probes: no database, no HTTP, no redegov crate.
+            (
+                "redegov-probe",
+                &[
+                    "sqlx",
+                    "axum",
+                    "reqwest",
+                    "hyper",
+                    "redegov-domain",
+                    "redegov-store",
+                    "redegov-app",
+                    "redegov-web",
+                ],
+            ),
         ];
         for (krate, banned) in forbidden {
             let deps = dependencies(krate);

@@ -7,6 +7,7 @@
 //! are `redegov-web` and `redegov-store`), and it never reads the wall clock
 //! directly: time comes from the [`Clock`] it was built with.
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod authz;
@@ -18,7 +19,10 @@ pub mod import;
 pub mod incidents;
 pub mod inventory;
 pub mod mail;
+pub mod monitor;
+pub mod noc;
 pub mod orders;
+pub mod probing;
 mod records;
 
 use redegov_domain::time::Timestamp;

@@ -20,6 +20,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use redegov_domain::error::{FieldError, Rule};
 use redegov_domain::ids::{AgencyId, OperatorId};
+use redegov_domain::inventory::{Lot, LotHolder};
 use redegov_domain::mail::{AfterFailure, after_failure, body_with_link, clean_recipients, one_line};
 use redegov_domain::role::{Actor, Role};
 use redegov_domain::time::{Timestamp, from_epoch};
@@ -77,6 +78,15 @@ pub async fn agency_manager_emails(tx: &mut Tx, agency: AgencyId) -> AppResult<V
 /// lot: pass every member).
 pub async fn operator_emails(tx: &mut Tx, operators: &[OperatorId]) -> AppResult<Vec<String>> {
     Ok(tx.active_user_emails(Role::Operator, UserScope::Operators(operators)).await?)
+}
+
+/// The operators that hold `lot`: its operator, or every member of its
+/// consortium.
+pub async fn lot_operators(tx: &mut Tx, lot: &Lot) -> AppResult<Vec<OperatorId>> {
+    Ok(match lot.holder {
+        LotHolder::Operator(o) => vec![o],
+        LotHolder::Consortium(c) => tx.consortium(c).await?.members.iter().map(|m| m.operator_id).collect(),
+    })
 }
 
 /// The addresses of the active network managers (UGO/NOC).

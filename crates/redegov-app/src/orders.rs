@@ -12,14 +12,16 @@
 use crate::audit::{Action as AuditAction, record};
 use crate::calendar::calendar_for;
 use crate::inventory::{ensure_sees, insert_access_in, reference};
-use crate::mail::{Email, agency_manager_emails, enqueue, network_manager_emails, operator_emails};
+use crate::mail::{
+    Email, agency_manager_emails, enqueue, lot_operators, network_manager_emails, operator_emails,
+};
 use crate::{App, AppError, AppResult};
 use chrono::{Days, TimeZone};
 use redegov_domain::calendar::Calendar;
 use redegov_domain::error::{FieldError, Rule};
 use redegov_domain::ids::*;
 use redegov_domain::inventory::{
-    Access, AccessDraft, AccessStatus, Area, LotHolder, Redundancy, Site, parse_probe_targets, resolve_price,
+    Access, AccessDraft, AccessStatus, Area, Redundancy, Site, parse_probe_targets, resolve_price,
 };
 use redegov_domain::order::*;
 use redegov_domain::role::{Actor, Role, Scope};
@@ -730,12 +732,7 @@ impl App {
         }
         if who.operator && order.sent_at.is_some() {
             let lot = tx.lot(order.lot_id).await?;
-            let operators = match lot.holder {
-                LotHolder::Operator(o) => vec![o],
-                LotHolder::Consortium(c) => {
-                    tx.consortium(c).await?.members.iter().map(|m| m.operator_id).collect()
-                }
-            };
+            let operators = lot_operators(tx, &lot).await?;
             to.extend(operator_emails(tx, &operators).await?);
         }
         if who.network {

@@ -1,6 +1,6 @@
 //! The pure domain of redegov: identifiers, money, Brazilian documents,
 //! time and calendars, the network inventory, roles, incidents and
-//! maintenance windows, the monthly measurement with its explanation, the
+//! maintenance windows, the outage detector, the monthly measurement with its explanation, the
 //! IMR rules, the billing report, and the demo network.
 //!
 //! This crate does no I/O and never reads the clock, the environment or a
@@ -8,6 +8,7 @@
 //! closing reproducible to the centavo. It is deliberately not the JSON of
 //! the API (DTOs live in `redegov-web`) and knows nothing of SQL.
 
+pub mod alert;
 pub mod billing;
 pub mod calendar;
 pub mod demo;
@@ -21,6 +22,7 @@ pub mod inventory;
 pub mod mail;
 pub mod measure;
 pub mod money;
+pub mod monitor;
 pub mod municipality;
 pub mod order;
 pub mod role;

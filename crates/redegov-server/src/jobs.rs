@@ -1,6 +1,7 @@
 //! The background job loop of `redegov serve`: every tick it delivers the
-//! e-mail outbox (when an SMTP server is configured) and runs the other
-//! scheduled jobs. Each job is a use case of `redegov_app`; this loop only
+//! e-mail outbox (when an SMTP server is configured) and the operators'
+//! webhooks, and runs the other scheduled jobs (orders; monitoring
+//! retention, daily). Each job is a use case of `redegov_app`; this loop only
 //! calls them and logs what they did. A failing job is logged and tried
 //! again at the next tick: it never stops the loop or the server.
 
@@ -14,6 +15,12 @@ pub const TICK: Duration = Duration::from_secs(5);
 /// How often the database's planner statistics are refreshed.
 const STATISTICS_EVERY: Duration = Duration::from_secs(3600);
 
+/// How often monitoring data past its retention is deleted.
+const RETENTION_EVERY: Duration = Duration::from_secs(24 * 3600);
+
+/// Webhook calls per tick.
+const WEBHOOK_BATCH: usize = 100;
+
 /// Messages sent per delivery batch. A full batch is followed at once by
 /// another (up to [`MAX_BATCHES_PER_TICK`]), so a backlog drains quickly
 /// while one tick stays bounded.
@@ -25,6 +32,13 @@ pub async fn run(app: App, mail: Option<MailTransport>, every: Duration) {
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut statistics_refreshed: Option<std::time::Instant> = None;
+    let mut pruned: Option<std::time::Instant> = None;
+    let webhooks = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(15))
+        .build()
+        .map_err(|e| tracing::error!(error = %e, "no HTTP client: webhooks stay queued"))
+        .ok();
     loop {
         ticker.tick().await;
 
@@ -40,6 +54,25 @@ pub async fn run(app: App, mail: Option<MailTransport>, every: Duration) {
         // They queue their e-mails with `redegov_app::mail::enqueue`, so they
         // run before the delivery below and their messages go out this tick.
         order_jobs(&app).await;
+        if pruned.is_none_or(|at| at.elapsed() >= RETENTION_EVERY) {
+            match app.prune_monitoring().await {
+                Ok(n) if n > 0 => tracing::info!(rows = n, "monitoring retention applied"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "monitoring retention failed"),
+            }
+            pruned = Some(std::time::Instant::now());
+        }
+        if let Some(client) = &webhooks {
+            match app.deliver_webhooks(client, WEBHOOK_BATCH).await {
+                Ok(r) if r.claimed > 0 => {
+                    tracing::info!(sent = r.sent, retry = r.failed, gave_up = r.gave_up, "webhooks")
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, "webhook delivery failed; trying again at the next tick")
+                }
+            }
+        }
 
         // ----- e-mail delivery: last, so this tick's messages go out now -----
         if let Some(transport) = &mail {

@@ -57,6 +57,18 @@ enum Command {
         /// (default: http://<bind>).
         #[arg(long, env = "REDEGOV_PUBLIC_URL")]
         public_url: Option<String>,
+        #[command(flatten)]
+        probe: ProbeArgs,
+        /// Runs without the built-in prober (monitoring by `redegov probe`
+        /// workers or by external monitors only).
+        #[arg(long, env = "REDEGOV_NO_PROBE")]
+        no_probe: bool,
+    },
+    /// Runs a probe worker only: probes the targets of the shards it leases
+    /// (several workers share the targets through one PostgreSQL).
+    Probe {
+        #[command(flatten)]
+        probe: ProbeArgs,
     },
     /// Applies pending database migrations.
     Migrate,
@@ -81,6 +93,63 @@ enum Command {
     /// Manages API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+}
+
+/// How the built-in prober runs (`serve` and `probe`).
+#[derive(clap::Args)]
+struct ProbeArgs {
+    /// Overrides the settings' default probe interval: 200ms, 30s, 1m.
+    #[arg(long, env = "REDEGOV_PROBE_INTERVAL", value_parser = parse_interval)]
+    probe_interval: Option<std::time::Duration>,
+    /// This worker's name, unique among the workers of one database
+    /// (default: host name and process id).
+    #[arg(long, env = "REDEGOV_WORKER")]
+    worker: Option<String>,
+    /// ICMP socket: auto (unprivileged if net.ipv4.ping_group_range allows,
+    /// else raw), raw (root or CAP_NET_RAW) or dgram.
+    #[arg(long, env = "REDEGOV_ICMP_SOCKET", default_value = "auto", value_parser = parse_socket)]
+    icmp_socket: redegov_probe::SocketKind,
+}
+
+impl ProbeArgs {
+    fn options(self) -> redegov_app::probing::MonitorOptions {
+        let worker = self.worker.unwrap_or_else(|| {
+            let host = std::fs::read_to_string("/etc/hostname").unwrap_or_else(|_| "redegov".into());
+            format!("{}-{}", host.trim(), std::process::id())
+        });
+        redegov_app::probing::MonitorOptions {
+            worker,
+            interval: self.probe_interval,
+            icmp_socket: self.icmp_socket,
+        }
+    }
+}
+
+/// `200ms`, `30s`, `1m` (at least 100 ms, at most an hour).
+fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let n: u64 = number.parse().map_err(|_| format!("{text:?}: use e.g. 200ms, 30s or 1m"))?;
+    let ms = match unit {
+        "ms" => n,
+        "s" | "" => n.saturating_mul(1000),
+        "m" | "min" => n.saturating_mul(60_000),
+        _ => return Err(format!("{text:?}: the unit is ms, s or m")),
+    };
+    if !(100..=3_600_000).contains(&ms) {
+        return Err(format!("{text:?}: between 100ms and 60m"));
+    }
+    Ok(std::time::Duration::from_millis(ms))
+}
+
+fn parse_socket(text: &str) -> Result<redegov_probe::SocketKind, String> {
+    use redegov_probe::SocketKind;
+    match text {
+        "auto" => Ok(SocketKind::Auto),
+        "raw" => Ok(SocketKind::Raw),
+        "dgram" => Ok(SocketKind::Dgram),
+        other => Err(format!("{other:?}: auto, raw or dgram")),
+    }
 }
 
 #[derive(Subcommand)]
@@ -122,6 +191,8 @@ enum TokenCommand {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
+    // One TLS provider for every client (SMTP, webhooks): ring.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -144,7 +215,17 @@ async fn open(db: &str) -> Result<App> {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Serve { bind, demo, secure_cookies, no_list_cache, smtp_url, mail_from, public_url } => {
+        Command::Serve {
+            bind,
+            demo,
+            secure_cookies,
+            no_list_cache,
+            smtp_url,
+            mail_from,
+            public_url,
+            probe,
+            no_probe,
+        } => {
             let smtp = match smtp_url {
                 Some(url) => Some(
                     redegov_app::mail::SmtpConfig::from_url(&url, &mail_from)
@@ -153,8 +234,11 @@ async fn run(cli: Cli) -> Result<()> {
                 None => None,
             };
             let public_url = public_url.unwrap_or_else(|| format!("http://{bind}"));
-            serve(&cli.db, &bind, demo, secure_cookies, !no_list_cache, smtp, &public_url).await
+            let probe = (!no_probe).then(|| probe.options());
+            let options = ServeOptions { demo, secure_cookies, cache_lists: !no_list_cache, smtp, probe };
+            serve(&cli.db, &bind, &public_url, options).await
         }
+        Command::Probe { probe } => probe_worker(&cli.db, probe.options()).await,
         Command::Migrate => {
             open(&cli.db).await?;
             println!("migrations applied to {}", redegov_store::redact(&cli.db));
@@ -246,16 +330,20 @@ async fn load_demo(app: &App) -> Result<()> {
     Ok(())
 }
 
-async fn serve(
-    db: &str,
-    bind: &str,
+/// What `serve` runs besides the portal and the API.
+struct ServeOptions {
     demo: bool,
     secure_cookies: bool,
     cache_lists: bool,
     smtp: Option<redegov_app::mail::SmtpConfig>,
-    public_url: &str,
-) -> Result<()> {
+    /// The built-in prober, unless `--no-probe`.
+    probe: Option<redegov_app::probing::MonitorOptions>,
+}
+
+async fn serve(db: &str, bind: &str, public_url: &str, options: ServeOptions) -> Result<()> {
+    let ServeOptions { demo, secure_cookies, cache_lists, smtp, probe } = options;
     let started = Instant::now();
+    let metrics = install_metrics()?;
     let app = open(db).await?.with_public_url(public_url);
     let admin_password =
         app.bootstrap_admin(std::env::var("REDEGOV_ADMIN_PASSWORD").ok()).await.map_err(cli_error)?;
@@ -287,13 +375,69 @@ async fn serve(
         }
     };
     tokio::spawn(jobs::run(app.clone(), mail, jobs::TICK));
-    let router = redegov_web::router(redegov_web::WebState::new(app, secure_cookies, cache_lists));
+    let monitor = match probe {
+        Some(options) => start_prober(&app, options),
+        None => {
+            println!("monitoramento: sem prober embutido (--no-probe)");
+            None
+        }
+    };
+    let state = redegov_web::WebState::new(app, secure_cookies, cache_lists).with_metrics(metrics);
+    let router = redegov_web::router(state);
     axum::serve(listener, router)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
+    if let Some(monitor) = monitor {
+        monitor.stop().await;
+    }
     Ok(())
+}
+
+/// Starts the built-in prober; a prober that cannot open its socket is
+/// reported with what to do, and the server goes on without it.
+fn start_prober(
+    app: &App,
+    options: redegov_app::probing::MonitorOptions,
+) -> Option<redegov_app::probing::MonitorHandle> {
+    let worker = options.worker.clone();
+    match redegov_app::probing::start_monitor(app.clone(), options) {
+        Ok(handle) => {
+            println!("monitoramento: prober {worker} ativo");
+            Some(handle)
+        }
+        Err(e) => {
+            eprintln!("aviso: monitoramento desligado — {e}");
+            None
+        }
+    }
+}
+
+/// `redegov probe`: the monitor alone, until Ctrl-C.
+async fn probe_worker(db: &str, options: redegov_app::probing::MonitorOptions) -> Result<()> {
+    install_metrics()?;
+    let app = open(db).await?;
+    let worker = options.worker.clone();
+    let handle = redegov_app::probing::start_monitor(app, options).map_err(cli_error)?;
+    println!("prober {worker} ativo; Ctrl-C para parar");
+    let _ = tokio::signal::ctrl_c().await;
+    handle.stop().await;
+    Ok(())
+}
+
+/// Installs the Prometheus recorder behind `/metrics` (latency buckets for
+/// probes and HTTP requests) and returns its renderer.
+fn install_metrics() -> Result<redegov_web::metrics::Render> {
+    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+    let probe = [0.000_5, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0];
+    let http = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+    let handle = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Full("redegov_probe_rtt_seconds".into()), &probe)?
+        .set_buckets_for_metric(Matcher::Full("redegov_http_request_duration_seconds".into()), &http)?
+        .install_recorder()
+        .context("installing the metrics recorder")?;
+    Ok(Arc::new(move || handle.render()))
 }
 
 async fn import(db: &str, kind: &str, file: &std::path::Path) -> Result<()> {

@@ -15,6 +15,7 @@ pub mod error;
 pub mod incidents;
 pub mod inventory;
 pub mod mail;
+pub mod monitor;
 pub mod orders;
 mod query;
 pub mod users;

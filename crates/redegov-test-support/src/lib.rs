@@ -192,6 +192,8 @@ pub const TEST_NOW: &str = "2026-03-10T12:00:00-03:00";
 impl TestApp {
     /// Migrates `db` and serves the router on `127.0.0.1:0`.
     pub async fn spawn(db: TestDb) -> TestApp {
+        // The HTTP clients (tests', webhooks') use rustls: one provider, ring.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let store = db.store().await;
         let clock = FakeClock::at(TEST_NOW);
         let app = App::new(store, clock.clone());

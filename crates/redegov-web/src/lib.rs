@@ -11,6 +11,7 @@ pub mod auth;
 pub mod error;
 pub mod export;
 pub mod list_cache;
+pub mod metrics;
 pub mod portal;
 pub mod reports;
 
@@ -28,11 +29,24 @@ pub struct WebState {
     pub secure_cookies: bool,
     /// Serialised API list pages, valid until the next committed change.
     pub list_cache: Arc<list_cache::ListCache>,
+    /// Renders the process's metrics recorder for `/metrics` (none: only
+    /// the network's state is reported).
+    pub metrics: Option<metrics::Render>,
 }
 
 impl WebState {
     pub fn new(app: App, secure_cookies: bool, cache_lists: bool) -> WebState {
-        WebState { app, secure_cookies, list_cache: Arc::new(list_cache::ListCache::new(cache_lists)) }
+        WebState {
+            app,
+            secure_cookies,
+            list_cache: Arc::new(list_cache::ListCache::new(cache_lists)),
+            metrics: None,
+        }
+    }
+
+    /// The same, with `/metrics` rendering this recorder.
+    pub fn with_metrics(self, render: metrics::Render) -> WebState {
+        WebState { metrics: Some(render), ..self }
     }
 }
 
@@ -44,7 +58,9 @@ pub fn router(state: WebState) -> Router {
     Router::new()
         .nest("/api/v1", api::routes())
         .merge(portal::routes())
+        .route_layer(axum::middleware::from_fn(metrics::timed))
         .route("/health", axum::routing::get(|| async { "ok" }))
+        .route("/metrics", axum::routing::get(metrics::metrics))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -38,7 +38,7 @@ fn email(to: &[&str]) -> Email {
     }
 }
 
-async fn user(
+pub(super) async fn user(
     app: &App,
     login: &str,
     email: &str,

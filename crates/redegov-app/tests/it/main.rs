@@ -7,7 +7,9 @@ mod closing;
 mod golden;
 mod import_incidents;
 mod mail;
+mod monitor;
 mod orders;
+mod probing;
 
 use redegov_app::import::ImportKind;
 use redegov_app::inventory::AccessChange;

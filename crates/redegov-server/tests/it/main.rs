@@ -157,9 +157,11 @@ async fn close_month_and_import_incidents_on_the_demo(db: TestDb) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_demo_on_an_empty_database() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let db = TestDb::sqlite().await;
+    // The demo's probe targets are fictitious: no probe may leave the machine.
     let mut child = Command::new(env!("CARGO_BIN_EXE_redegov"))
-        .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--db", &db.url])
+        .args(["serve", "--demo", "--no-probe", "--bind", "127.0.0.1:0", "--db", &db.url])
         .env("REDEGOV_ADMIN_PASSWORD", "admin-password")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -193,4 +195,109 @@ async fn serve_demo_on_an_empty_database() {
     assert!(json["total"].as_i64().is_some_and(|n| n > 2700), "{json}");
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// Starts `redegov serve` and returns the child and the portal's URL.
+fn start_serve(db: &str, extra: &[&str]) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_redegov"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--db", db])
+        .args(extra)
+        .env("REDEGOV_ADMIN_PASSWORD", "admin-password")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start redegov serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines.next().expect("server printed its URL before exiting").expect("line");
+        if let Some(rest) = line.split("portal: ").nth(1) {
+            break rest.split_whitespace().next().expect("url").trim_end_matches('/').to_string();
+        }
+    };
+    // Keep reading so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
+#[test]
+fn a_bad_probe_interval_is_refused_naming_the_flag() {
+    let out = redegov("sqlite::memory:", &["serve", "--probe-interval", "10ms"]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("--probe-interval") && err.contains("100ms"), "{err}");
+}
+
+/// `serve --probe-interval 200ms` probes a loopback access with its built-in
+/// prober and `/metrics` reports it (the access up, probes sent).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_probes_with_its_built_in_prober_and_reports_metrics() {
+    use redegov_app::{Actor, App, SystemClock};
+    use redegov_domain::inventory::*;
+    use redegov_domain::money::Money;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let db = TestDb::sqlite().await;
+    {
+        let app = App::new(db.store().await, std::sync::Arc::new(SystemClock));
+        let sys = Actor::system();
+        let cnpj = |b: &str| redegov_domain::document::Cnpj::from_base(b).expect("cnpj").as_str().to_string();
+        let op = app.create_operator(&sys, NewOperator::new("Alfa", &cnpj("111111110001")).expect("v")).await;
+        let op = op.expect("operator");
+        let contract = NewContract::new(
+            "1/2026",
+            "2026-01-01".parse().expect("d"),
+            "2030-01-01".parse().expect("d"),
+            Money::from_centavos(1_000_000),
+        )
+        .expect("v");
+        let contract = app.create_contract(&sys, contract).await.expect("contract");
+        let lot = NewLot::new(contract.id, "1A", LotHolder::Operator(op.id), Profile::I, Region::Any, "", None, None)
+            .expect("v");
+        let lot = app.create_lot(&sys, lot).await.expect("lot");
+        let price = NewPrice::new(lot.id, "SCM", 10, Area::Capital, Money::from_centavos(1000), "2020-01-01".parse().expect("d"), None)
+            .expect("v");
+        app.create_price(&sys, price).await.expect("price");
+        let agency = NewAgency::new("Órgão", "OA", &cnpj("333333330001"), AgencyKind::Compulsory).expect("v");
+        let agency = app.create_agency(&sys, agency).await.expect("agency");
+        let site = NewSite::new(agency.id, "Sede", "Rua A, 1", 3106200, Area::Capital, Zone::Urban, Contact::default())
+            .expect("v");
+        let site = app.create_site(&sys, site).await.expect("site");
+        let draft = AccessDraft {
+            site_id: site.id,
+            lot_id: lot.id,
+            profile: None,
+            service: "SCM".into(),
+            bandwidth_mbps: 10,
+            redundancy: Redundancy::None,
+            technology: Technology::Terrestrial,
+            monthly_price: None,
+            activated_at: Some(app.now() - chrono::Duration::days(1)),
+            probe_targets: vec!["127.0.0.1".into()],
+        };
+        app.create_access(&sys, draft).await.expect("access");
+    }
+    let (mut child, url) = start_serve(&db.url, &["--probe-interval", "200ms", "--worker", "cli-test"]);
+    let client = reqwest::Client::new();
+    let started = std::time::Instant::now();
+    let mut last = String::new();
+    while started.elapsed() < std::time::Duration::from_secs(20) {
+        last = client.get(format!("{url}/metrics")).send().await.expect("metrics").text().await.expect("text");
+        if last.contains("redegov_accesses{state=\"up\"} 1") && last.contains("redegov_probes_sent_total") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // A request is timed by its route pattern.
+    let me = client.get(format!("{url}/api/v1/me")).send().await.expect("me");
+    assert_eq!(me.status().as_u16(), 401);
+    let timed = client.get(format!("{url}/metrics")).send().await.expect("metrics").text().await.expect("text");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(last.contains("redegov_accesses{state=\"up\"} 1"), "{last}");
+    assert!(last.contains("redegov_probes_sent_total"), "{last}");
+    assert!(
+        timed.contains("redegov_http_request_duration_seconds_count{method=\"GET\",route=\"/api/v1/me\",status=\"401\"} 1"),
+        "{timed}"
+    );
 }

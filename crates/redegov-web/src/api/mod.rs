@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod dto;
 mod handlers;
 pub mod incidents;
+pub mod monitor;
 pub mod months;
 pub mod openapi;
 pub mod orders;
@@ -80,6 +81,16 @@ pub fn routes() -> Router<WebState> {
         .route("/adhesion-policies", get(orders::list_policies))
         .route("/adhesion-policies/{kind}", axum::routing::put(orders::put_policy))
         .route("/agencies/{id}/delinquency", get(orders::get_delinquency).put(orders::put_delinquency))
+        .route("/alerts/alertmanager", post(monitor::alertmanager))
+        .route("/alerts/zabbix", post(monitor::zabbix))
+        .route("/alerts", get(monitor::list_alerts))
+        .route("/noc", get(monitor::noc))
+        .route("/accesses/{id}/monitoring", get(monitor::access_monitoring))
+        .route("/monitor-settings", get(monitor::get_settings).put(monitor::put_settings))
+        .route(
+            "/operators/{id}/webhook",
+            axum::routing::put(monitor::put_webhook).delete(monitor::delete_webhook),
+        )
         .route("/openapi.json", get(openapi::document))
         .merge(openapi::swagger_ui())
         .fallback(|| async {

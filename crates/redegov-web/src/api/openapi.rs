@@ -427,6 +427,7 @@ fn build() -> OpenApiDoc {
     );
     super::calendar::openapi(&mut doc);
     super::orders::openapi(&mut doc);
+    super::monitor::openapi(&mut doc);
     doc.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
     doc
 }

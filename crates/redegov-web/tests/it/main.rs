@@ -5,6 +5,7 @@
 mod api_calendar;
 mod api_closing;
 mod api_errors;
+mod api_monitor;
 mod api_orders;
 mod browser;
 mod browser_orders;

@@ -618,16 +618,22 @@ async fn orders_check_role_and_scope(db: TestDb) {
             [200, 403, 403, 200, 403, 403, 403],
         ),
     ];
+    check(&t, &w, &toks, rows).await;
+}
+
+/// Calls every row without a token (401) and as every role, and fails
+/// with every mismatch at once.
+async fn check(t: &TestApp, w: &World, toks: &Tokens, rows: Vec<Row>) {
     let mut failures = Vec::new();
     for r in rows {
-        let body = r.body.map(|f| f(&w));
-        let (status, _) = send(&t, r.method.clone(), &r.path, None, body).await;
+        let body = r.body.map(|f| f(w));
+        let (status, _) = send(t, r.method.clone(), &r.path, None, body).await;
         if status != 401 {
             failures.push(format!("{} {} without token: {status}", r.method, r.path));
         }
         for (i, token) in toks.0.iter().enumerate() {
-            let body = r.body.map(|f| f(&w));
-            let (status, json) = send(&t, r.method.clone(), &r.path, Some(token), body).await;
+            let body = r.body.map(|f| f(w));
+            let (status, json) = send(t, r.method.clone(), &r.path, Some(token), body).await;
             if status != r.expect[i] {
                 failures.push(format!(
                     "{} {} as {}: got {status}, want {} — {json}",
@@ -637,4 +643,63 @@ async fn orders_check_role_and_scope(db: TestDb) {
         }
     }
     assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+}
+
+on_both_backends!(monitoring_checks_role_and_scope);
+
+/// Monitoring: alerts may be sent by the NOC's tokens only; the overview
+/// and an access's history are scoped (access A is agency A's on Alfa's lot,
+/// access B agency B's on the consortium lot Beta shares).
+async fn monitoring_checks_role_and_scope(db: TestDb) {
+    let t = TestApp::spawn(db).await;
+    let w = world(&t).await;
+    let toks = tokens(&t, &w).await;
+    use Method as M;
+    let all = [200; 7];
+    let noc_only = [200, 403, 200, 403, 403, 403, 403];
+    let noc_webhook = [204, 403, 204, 403, 403, 403, 403];
+    let rows = vec![
+        row(M::GET, "/api/v1/noc".into(), None, all),
+        row(
+            M::GET,
+            format!("/api/v1/accesses/{}/monitoring", w.access_a),
+            None,
+            [200, 200, 200, 200, 200, 404, 200],
+        ),
+        row(
+            M::GET,
+            format!("/api/v1/accesses/{}/monitoring", w.access_b),
+            None,
+            [200, 200, 200, 200, 404, 200, 200],
+        ),
+        row(M::GET, "/api/v1/alerts?unmatched=true".into(), None, [200, 403, 200, 403, 403, 403, 200]),
+        row(
+            M::POST,
+            "/api/v1/alerts/alertmanager".into(),
+            Some(|_| {
+                json!({"version": "4", "status": "firing", "receiver": "redegov", "groupLabels": {},
+                       "commonLabels": {}, "commonAnnotations": {}, "externalURL": "", "alerts": []})
+            }),
+            noc_only,
+        ),
+        row(
+            M::POST,
+            "/api/v1/alerts/zabbix".into(),
+            Some(|_| {
+                json!({"event_id": next().to_string(), "status": "problem",
+                       "started_at": "2026-03-10T09:00:00-03:00", "name": "ICMP", "address": "203.0.113.7"})
+            }),
+            noc_only,
+        ),
+        row(M::GET, "/api/v1/monitor-settings".into(), None, all),
+        row(M::PUT, "/api/v1/monitor-settings".into(), Some(|_| json!({"down_after": 3})), noc_only),
+        row(
+            M::PUT,
+            format!("/api/v1/operators/{}/webhook", w.alfa),
+            Some(|_| json!({"url": "https://alfa.example/hooks/redegov", "secret": "0123456789abcdef"})),
+            noc_webhook,
+        ),
+        row(M::DELETE, format!("/api/v1/operators/{}/webhook", w.alfa), None, noc_webhook),
+    ];
+    check(&t, &w, &toks, rows).await;
 }
