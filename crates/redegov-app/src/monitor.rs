@@ -49,7 +49,8 @@ pub fn epoch_ms(at: Timestamp) -> i64 {
     at.timestamp_millis()
 }
 
-fn from_ms(ms: i64) -> Timestamp {
+/// The instant of epoch milliseconds.
+pub(crate) fn from_ms(ms: i64) -> Timestamp {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
 

@@ -17,7 +17,7 @@ use crate::authz::narrow;
 use crate::closing::ensure_months_open;
 use crate::inventory::ensure_sees;
 use crate::mail::{Email, enqueue, lot_operators, network_manager_emails, operator_emails};
-use crate::monitor::{epoch_ms, hour_bucket};
+use crate::monitor::{epoch_ms, from_ms as ms, hour_bucket};
 use crate::{App, AppError, AppResult};
 use hmac::{Hmac, Mac};
 use redegov_domain::error::{FieldError, Rule};
@@ -173,9 +173,11 @@ impl App {
             );
             let s = stats.iter().find(|s| s.bucket == start);
             let answered = s.map(|s| s.sent - s.lost).unwrap_or(0);
+            // A bucket without a probe or an outage is not known to be up.
+            let known = s.is_some_and(|s| s.sent > 0) || a.down_seconds > 0;
             ChartPoint {
                 at: from_epoch(start),
-                availability_permille: a.permille(),
+                availability_permille: a.permille().filter(|_| known),
                 down_seconds: a.down_seconds,
                 unknown_seconds: a.unknown_seconds,
                 rtt_avg_us: s.filter(|_| answered > 0).map(|s| s.rtt_sum_us / answered),
@@ -192,10 +194,6 @@ impl App {
         let month_total = availability_permille((from_epoch(days_from), now), &access_outages, &gap_spans);
         Ok(AccessMonitoring { access_id: access, hours, days, day_total, month_total, links, outages })
     }
-}
-
-fn ms(v: i64) -> Timestamp {
-    chrono::TimeZone::timestamp_millis_opt(&chrono::Utc, v).single().unwrap_or_default()
 }
 
 /// The access's outages from its links' outages: with one link, the link's;

@@ -19,7 +19,7 @@
 //! a round starts at the earliest schedule among its outcomes. Database
 //! bookkeeping uses the app's clock.
 
-use crate::monitor::{Engine, ProbeResult, RoundWrite, SHARDS, epoch_ms};
+use crate::monitor::{Engine, ProbeResult, RoundWrite, SHARDS, epoch_ms, from_ms as ms};
 use crate::{App, AppError, AppResult};
 use redegov_domain::monitor::MonitorSettings;
 use redegov_domain::time::Timestamp;
@@ -223,10 +223,6 @@ async fn run(
     runner.give_back().await?;
     tracing::info!(worker = %runner.options.worker, "monitor stopped");
     Ok(())
-}
-
-fn ms(v: i64) -> Timestamp {
-    chrono::TimeZone::timestamp_millis_opt(&chrono::Utc, v).single().unwrap_or_default()
 }
 
 /// Probe counters and the latency histogram for `/metrics`.

@@ -624,7 +624,9 @@ pub struct NewAccess {
     pub probe_targets: Vec<IpAddr>,
 }
 
-/// Parses probe targets and checks their count against the redundancy.
+/// Parses probe targets and checks their count against the redundancy. A
+/// target must be one host that can answer: not the unspecified address
+/// (`0.0.0.0`, `::`), a broadcast or a multicast group.
 pub fn parse_probe_targets(redundancy: Redundancy, targets: &[String]) -> Valid<Vec<IpAddr>> {
     let expected = redundancy.probe_target_count();
     if targets.len() != expected {
@@ -635,6 +637,14 @@ pub fn parse_probe_targets(redundancy: Redundancy, targets: &[String]) -> Valid<
         let ip: IpAddr = t.trim().parse().map_err(|_| {
             FieldError::new(format!("probe_targets[{i}]"), Rule::Malformed("endereço IP, ex.: 10.1.2.3"))
         })?;
+        let not_a_host =
+            ip.is_unspecified() || ip.is_multicast() || matches!(ip, IpAddr::V4(v4) if v4.is_broadcast());
+        if not_a_host {
+            return Err(FieldError::new(
+                format!("probe_targets[{i}]"),
+                Rule::Malformed("endereço de um equipamento (não 0.0.0.0, broadcast ou multicast)"),
+            ));
+        }
         if out.contains(&ip) {
             return Err(FieldError::new(format!("probe_targets[{i}]"), Rule::Duplicate));
         }
@@ -854,6 +864,18 @@ mod tests {
                 lot(Region::Any),
                 "probe_targets[0]",
                 Rule::Malformed("endereço IP, ex.: 10.1.2.3"),
+            ),
+            (
+                draft(Redundancy::None, &["224.0.0.1"]),
+                lot(Region::Any),
+                "probe_targets[0]",
+                Rule::Malformed("endereço de um equipamento (não 0.0.0.0, broadcast ou multicast)"),
+            ),
+            (
+                draft(Redundancy::Critical, &["10.0.0.1", "0.0.0.0"]),
+                lot(Region::Any),
+                "probe_targets[1]",
+                Rule::Malformed("endereço de um equipamento (não 0.0.0.0, broadcast ou multicast)"),
             ),
             (
                 AccessDraft { bandwidth_mbps: 8, ..draft(Redundancy::None, &["10.0.0.1"]) },

@@ -550,8 +550,10 @@ impl Tx {
         until: i64,
     ) -> Result<Vec<StatsRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT bucket, SUM(sent) AS sent, SUM(lost) AS lost, MIN(rtt_min_us) AS rtt_min_us, \
-             SUM(rtt_sum_us) AS rtt_sum_us, MAX(rtt_max_us) AS rtt_max_us FROM probe_stats \
+            // PostgreSQL sums BIGINTs as NUMERIC, which `Any` cannot decode.
+            "SELECT bucket, CAST(SUM(sent) AS BIGINT) AS sent, CAST(SUM(lost) AS BIGINT) AS lost, \
+             MIN(rtt_min_us) AS rtt_min_us, CAST(SUM(rtt_sum_us) AS BIGINT) AS rtt_sum_us, \
+             MAX(rtt_max_us) AS rtt_max_us FROM probe_stats \
              WHERE access_id = $1 AND period = $2 AND bucket >= $3 AND bucket < $4 GROUP BY bucket ORDER BY bucket",
         )
         .bind(access.0)
@@ -653,17 +655,20 @@ impl Tx {
         rows.iter().map(|r| r.try_get("worker").map_err(StoreError::from)).collect()
     }
 
-    /// Makes sure shards `0..count` exist (new ones free).
+    /// Makes sure shards `0..count` exist (new ones free), in one statement.
     pub async fn ensure_shards(&mut self, count: i64) -> Result<(), StoreError> {
-        for shard in 0..count {
-            sqlx::query(
-                "INSERT INTO probe_leases (shard, worker, expires_ms) VALUES ($1, NULL, 0) \
-                 ON CONFLICT (shard) DO NOTHING",
-            )
-            .bind(shard)
-            .execute(self.conn())
-            .await?;
+        let rows = usize::try_from(count.max(0)).unwrap_or(0);
+        if rows == 0 {
+            return Ok(());
         }
+        let mut sql = String::from("INSERT INTO probe_leases (shard, expires_ms) VALUES ");
+        push_placeholders(&mut sql, rows, 2);
+        sql.push_str(" ON CONFLICT (shard) DO NOTHING");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for shard in 0..count {
+            q = q.bind(shard).bind(0_i64);
+        }
+        q.execute(self.conn()).await?;
         Ok(())
     }
 

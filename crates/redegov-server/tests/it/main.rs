@@ -252,16 +252,41 @@ async fn serve_probes_with_its_built_in_prober_and_reports_metrics() {
         )
         .expect("v");
         let contract = app.create_contract(&sys, contract).await.expect("contract");
-        let lot = NewLot::new(contract.id, "1A", LotHolder::Operator(op.id), Profile::I, Region::Any, "", None, None)
-            .expect("v");
+        let lot = NewLot::new(
+            contract.id,
+            "1A",
+            LotHolder::Operator(op.id),
+            Profile::I,
+            Region::Any,
+            "",
+            None,
+            None,
+        )
+        .expect("v");
         let lot = app.create_lot(&sys, lot).await.expect("lot");
-        let price = NewPrice::new(lot.id, "SCM", 10, Area::Capital, Money::from_centavos(1000), "2020-01-01".parse().expect("d"), None)
-            .expect("v");
+        let price = NewPrice::new(
+            lot.id,
+            "SCM",
+            10,
+            Area::Capital,
+            Money::from_centavos(1000),
+            "2020-01-01".parse().expect("d"),
+            None,
+        )
+        .expect("v");
         app.create_price(&sys, price).await.expect("price");
         let agency = NewAgency::new("Órgão", "OA", &cnpj("333333330001"), AgencyKind::Compulsory).expect("v");
         let agency = app.create_agency(&sys, agency).await.expect("agency");
-        let site = NewSite::new(agency.id, "Sede", "Rua A, 1", 3106200, Area::Capital, Zone::Urban, Contact::default())
-            .expect("v");
+        let site = NewSite::new(
+            agency.id,
+            "Sede",
+            "Rua A, 1",
+            3106200,
+            Area::Capital,
+            Zone::Urban,
+            Contact::default(),
+        )
+        .expect("v");
         let site = app.create_site(&sys, site).await.expect("site");
         let draft = AccessDraft {
             site_id: site.id,
@@ -282,7 +307,8 @@ async fn serve_probes_with_its_built_in_prober_and_reports_metrics() {
     let started = std::time::Instant::now();
     let mut last = String::new();
     while started.elapsed() < std::time::Duration::from_secs(20) {
-        last = client.get(format!("{url}/metrics")).send().await.expect("metrics").text().await.expect("text");
+        last =
+            client.get(format!("{url}/metrics")).send().await.expect("metrics").text().await.expect("text");
         if last.contains("redegov_accesses{state=\"up\"} 1") && last.contains("redegov_probes_sent_total") {
             break;
         }
@@ -291,7 +317,8 @@ async fn serve_probes_with_its_built_in_prober_and_reports_metrics() {
     // A request is timed by its route pattern.
     let me = client.get(format!("{url}/api/v1/me")).send().await.expect("me");
     assert_eq!(me.status().as_u16(), 401);
-    let timed = client.get(format!("{url}/metrics")).send().await.expect("metrics").text().await.expect("text");
+    let timed =
+        client.get(format!("{url}/metrics")).send().await.expect("metrics").text().await.expect("text");
     let _ = child.kill();
     let _ = child.wait();
     assert!(last.contains("redegov_accesses{state=\"up\"} 1"), "{last}");
