@@ -1,7 +1,9 @@
-//! Horizontal bar charts and a coloured matrix drawn on the server as inline
-//! SVG, for the numbers people would rather look at than read (accesses per
-//! status, per lot, monthly value per operator, availability per lot, and
-//! availability per access and month). No JavaScript and no floating point: this
+//! Horizontal bar charts, a coloured matrix and columns over time drawn on
+//! the server as inline SVG, for the numbers people would rather look at
+//! than read (accesses per status, per lot, monthly value per operator,
+//! availability per lot, availability per access and month, accesses down
+//! per operator, and an access's monitored time and latency per hour and
+//! per day). No JavaScript and no floating point: this
 //! module computes integer geometry and `templates/macros.html` draws it, so
 //! every label is escaped like any other text. Each chart sits next to a
 //! table with the same numbers, for screen readers and for copying.
@@ -235,6 +237,304 @@ impl Matrix {
     }
 }
 
+// ----- columns over time: an access's availability and latency -----
+
+/// A time chart's total width, the room left of the plot for the scale,
+/// the plot's top and height and the room under it for the time labels.
+const TIME_WIDTH: i64 = 720;
+const AXIS_WIDTH: i64 = 64;
+const TIME_TOP: i64 = 10;
+const TIME_PLOT_HEIGHT: i64 = 140;
+const TICK_ROOM: i64 = 22;
+/// Space between two columns.
+const COLUMN_GAP: i64 = 2;
+/// The smallest latency scale: 1 ms, in microseconds.
+const MIN_LATENCY_SCALE_US: i64 = 1_000;
+
+/// A horizontal line across the plot, with its value on the scale.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GridLine {
+    pub y: i64,
+    pub text_y: i64,
+    pub text: String,
+}
+
+/// A time label under a column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tick {
+    pub x: i64,
+    pub text: String,
+}
+
+/// The frame both time charts share: the plot's box, its scale lines, the
+/// time labels and each column's slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeFrame {
+    pub width: i64,
+    pub height: i64,
+    /// The plot spans `plot_x..plot_right` and `plot_top..baseline`.
+    pub plot_x: i64,
+    pub plot_right: i64,
+    pub plot_top: i64,
+    pub baseline: i64,
+    /// Where the scale's labels end (they are right-aligned).
+    pub axis_x: i64,
+    pub tick_y: i64,
+    pub column_width: i64,
+    /// The width each column has, gap included.
+    pub slot: i64,
+    pub grid: Vec<GridLine>,
+    pub ticks: Vec<Tick>,
+}
+
+impl TimeFrame {
+    /// The frame of `n` columns; `ticks` has one label per column (empty
+    /// for none) and `grid` the scale's lines as (height from the
+    /// baseline, text).
+    fn new(ticks: &[&str], grid: Vec<(i64, String)>) -> TimeFrame {
+        let n = (ticks.len() as i64).max(1);
+        let slot = (TIME_WIDTH - AXIS_WIDTH - PADDING) / n;
+        let baseline = TIME_TOP + TIME_PLOT_HEIGHT;
+        TimeFrame {
+            width: TIME_WIDTH,
+            height: baseline + TICK_ROOM,
+            plot_x: AXIS_WIDTH,
+            plot_right: AXIS_WIDTH + slot * n,
+            plot_top: TIME_TOP,
+            baseline,
+            axis_x: AXIS_WIDTH - 6,
+            tick_y: baseline + 16,
+            column_width: (slot - COLUMN_GAP).max(1),
+            slot,
+            grid: grid
+                .into_iter()
+                .map(|(h, text)| {
+                    let y = baseline - h.clamp(0, TIME_PLOT_HEIGHT);
+                    GridLine { y, text_y: y + 4, text }
+                })
+                .collect(),
+            ticks: ticks
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| !t.is_empty())
+                .map(|(i, t)| Tick { x: AXIS_WIDTH + i as i64 * slot + slot / 2, text: t.to_string() })
+                .collect(),
+        }
+    }
+
+    /// Where column `i` starts.
+    fn column_x(&self, i: usize) -> i64 {
+        self.plot_x + i as i64 * self.slot + COLUMN_GAP / 2
+    }
+}
+
+/// One bucket of time, split by what the monitoring knew of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateInput {
+    /// The label under the column (empty for none).
+    pub tick: String,
+    /// The tooltip: the bucket and its numbers in words.
+    pub tip: String,
+    pub up_seconds: i64,
+    pub down_seconds: i64,
+    /// Time in monitoring gaps: neither up nor down.
+    pub unknown_seconds: i64,
+}
+
+/// A part of a column: `up`, `down` or `unknown`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    pub class: &'static str,
+    pub y: i64,
+    pub height: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateColumn {
+    pub x: i64,
+    pub tip: String,
+    /// From the baseline up: up, down, unknown (only those with time).
+    pub segments: Vec<Segment>,
+}
+
+/// Columns of time split into up, down and unknown — each column is a
+/// bucket (an hour, a day) and its parts are proportional to the time in
+/// each state, so a monitoring gap shows as its own part and never as
+/// down time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateChart {
+    /// Unique on the page: names the hatch pattern of unknown time.
+    pub id: String,
+    pub title: String,
+    pub frame: TimeFrame,
+    pub columns: Vec<StateColumn>,
+}
+
+impl StateChart {
+    pub fn new(id: impl Into<String>, title: impl Into<String>, inputs: Vec<StateInput>) -> StateChart {
+        let ticks: Vec<&str> = inputs.iter().map(|i| i.tick.as_str()).collect();
+        let grid = vec![
+            (TIME_PLOT_HEIGHT, "100 %".to_string()),
+            (TIME_PLOT_HEIGHT / 2, "50 %".to_string()),
+            (0, "0 %".to_string()),
+        ];
+        let frame = TimeFrame::new(&ticks, grid);
+        let columns = inputs
+            .into_iter()
+            .enumerate()
+            .map(|(i, input)| {
+                let parts = [
+                    ("up", input.up_seconds),
+                    ("down", input.down_seconds),
+                    ("unknown", input.unknown_seconds),
+                ];
+                let heights = split_height(&parts.map(|(_, s)| s), TIME_PLOT_HEIGHT);
+                let mut top = frame.baseline;
+                let mut segments = Vec::new();
+                for ((class, _), height) in parts.into_iter().zip(heights) {
+                    if height > 0 {
+                        top -= height;
+                        segments.push(Segment { class, y: top, height });
+                    }
+                }
+                StateColumn { x: frame.column_x(i), tip: input.tip, segments }
+            })
+            .collect();
+        StateChart { id: id.into(), title: title.into(), frame, columns }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.columns.is_empty()
+    }
+}
+
+/// Splits `height` among `parts` in proportion, exactly (the heights add
+/// up to `height` when any part is positive): a positive part always gets
+/// at least one unit, and the largest part takes what rounding leaves.
+fn split_height(parts: &[i64; 3], height: i64) -> [i64; 3] {
+    let positive = parts.map(|p| p.max(0));
+    let total: i128 = positive.iter().map(|&p| i128::from(p)).sum();
+    if total == 0 {
+        return [0; 3];
+    }
+    let mut heights = positive.map(|p| {
+        if p == 0 {
+            0
+        } else {
+            let share = i128::from(p) * i128::from(height) / total;
+            i64::try_from(share).unwrap_or(height).max(1)
+        }
+    });
+    let largest = (0..3).max_by_key(|&i| (positive[i], std::cmp::Reverse(i))).unwrap_or(0);
+    heights[largest] += height - heights.iter().sum::<i64>();
+    heights
+}
+
+/// One bucket's round-trip times, in microseconds (`None`: no answer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LatencyInput {
+    pub tick: String,
+    pub tip: String,
+    pub avg_us: Option<i64>,
+    pub min_us: Option<i64>,
+    pub max_us: Option<i64>,
+}
+
+/// A bucket's average as a column, with its minimum–maximum as a whisker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LatencyColumn {
+    pub x: i64,
+    pub center_x: i64,
+    pub tip: String,
+    /// The average's column, `(top, height)`.
+    pub bar: Option<(i64, i64)>,
+    /// The minimum–maximum line, `(top, bottom)`.
+    pub whisker: Option<(i64, i64)>,
+}
+
+/// Average latency per bucket (columns) with its range (whiskers), on a
+/// scale from zero to a round number of milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LatencyChart {
+    pub title: String,
+    pub frame: TimeFrame,
+    pub columns: Vec<LatencyColumn>,
+    /// Whether any bucket had an answer (otherwise there is nothing to draw).
+    pub answered: bool,
+}
+
+impl LatencyChart {
+    /// `label` writes a latency (in microseconds) for the scale.
+    pub fn new(
+        title: impl Into<String>,
+        inputs: Vec<LatencyInput>,
+        label: fn(i64) -> String,
+    ) -> LatencyChart {
+        let highest = inputs.iter().filter_map(|i| i.max_us.max(i.avg_us)).max().unwrap_or(0);
+        let scale = nice_ceiling(highest);
+        let ticks: Vec<&str> = inputs.iter().map(|i| i.tick.as_str()).collect();
+        let grid = vec![
+            (TIME_PLOT_HEIGHT, label(scale)),
+            (TIME_PLOT_HEIGHT / 2, label(scale / 2)),
+            (0, "0".to_string()),
+        ];
+        let frame = TimeFrame::new(&ticks, grid);
+        let height_of = |us: i64| -> i64 {
+            let h = i128::from(us.max(0)) * i128::from(TIME_PLOT_HEIGHT) / i128::from(scale);
+            i64::try_from(h).unwrap_or(TIME_PLOT_HEIGHT).min(TIME_PLOT_HEIGHT)
+        };
+        let columns = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, input)| {
+                let x = frame.column_x(i);
+                let bar = input.avg_us.filter(|&us| us > 0).map(|us| {
+                    let h = height_of(us).max(1);
+                    (frame.baseline - h, h)
+                });
+                let whisker = match (input.min_us, input.max_us) {
+                    (Some(lo), Some(hi)) => {
+                        Some((frame.baseline - height_of(hi), frame.baseline - height_of(lo)))
+                    }
+                    _ => None,
+                };
+                LatencyColumn {
+                    x,
+                    center_x: x + frame.column_width / 2,
+                    tip: input.tip.clone(),
+                    bar,
+                    whisker,
+                }
+            })
+            .collect();
+        LatencyChart {
+            title: title.into(),
+            frame,
+            columns,
+            answered: inputs.iter().any(|i| i.avg_us.is_some() || i.max_us.is_some()),
+        }
+    }
+}
+
+/// The smallest of 1, 2 or 5 times a power of ten milliseconds that is at
+/// least `us` microseconds (and at least 1 ms).
+fn nice_ceiling(us: i64) -> i64 {
+    let mut step = MIN_LATENCY_SCALE_US;
+    loop {
+        for m in [1, 2, 5] {
+            if let Some(c) = step.checked_mul(m)
+                && c >= us
+            {
+                return c;
+            }
+        }
+        match step.checked_mul(10) {
+            Some(next) => step = next,
+            None => return i64::MAX,
+        }
+    }
+}
+
 /// `value / max` of the plot width, in exact integer arithmetic.
 fn bar_length(value: i64, max: i64) -> i64 {
     if value <= 0 || max <= 0 {
@@ -345,5 +645,107 @@ mod tests {
         assert_eq!(chart.bars[0].short_label.chars().count(), MAX_LABEL_CHARS);
         assert!(chart.bars[0].short_label.ends_with('…'));
         assert_eq!(chart.bars[0].label, "Consórcio Oi/Algar — Lote 9A Perfil V");
+    }
+
+    fn state(up: i64, down: i64, unknown: i64) -> StateInput {
+        StateInput {
+            tick: String::new(),
+            tip: String::new(),
+            up_seconds: up,
+            down_seconds: down,
+            unknown_seconds: unknown,
+        }
+    }
+
+    #[test]
+    fn state_columns_split_exactly_and_keep_unknown_apart() {
+        assert_eq!(split_height(&[3600, 0, 0], 140), [140, 0, 0]);
+        assert_eq!(split_height(&[1800, 900, 900], 140), [70, 35, 35]);
+        // A second of downtime in an hour is still visible, and the parts
+        // always fill the column.
+        assert_eq!(split_height(&[3599, 1, 0], 140), [139, 1, 0]);
+        assert_eq!(split_height(&[0, 0, 0], 140), [0, 0, 0]);
+        assert_eq!(split_height(&[-5, 0, 10], 140), [0, 0, 140]);
+        let chart = StateChart::new(
+            "h",
+            "t",
+            vec![state(3600, 0, 0), state(1800, 0, 1800), state(3000, 600, 0), state(0, 0, 0)],
+        );
+        let classes = |c: &StateColumn| c.segments.iter().map(|s| s.class).collect::<Vec<_>>();
+        assert_eq!(classes(&chart.columns[0]), ["up"]);
+        assert_eq!(classes(&chart.columns[1]), ["up", "unknown"], "a gap is unknown, never down");
+        assert_eq!(classes(&chart.columns[2]), ["up", "down"]);
+        assert!(chart.columns[3].segments.is_empty());
+        for c in &chart.columns[..3] {
+            let first = &c.segments[0];
+            assert_eq!(first.y + first.height, chart.frame.baseline, "stacked from the baseline");
+            for pair in c.segments.windows(2) {
+                assert_eq!(pair[1].y + pair[1].height, pair[0].y, "no overlap, no hole");
+            }
+            assert_eq!(c.segments.last().map(|s| s.y), Some(chart.frame.plot_top));
+        }
+    }
+
+    #[test]
+    fn time_columns_fit_the_plot() {
+        for n in [1usize, 24, 30] {
+            let inputs: Vec<StateInput> = (0..n)
+                .map(|i| StateInput {
+                    tick: if i % 3 == 0 { format!("{i}h") } else { String::new() },
+                    ..state(1, 0, 0)
+                })
+                .collect();
+            let chart = StateChart::new("c", "t", inputs);
+            let f = &chart.frame;
+            assert_eq!(chart.columns.len(), n);
+            assert!(chart.columns.iter().all(|c| c.x >= f.plot_x && c.x + f.column_width <= f.plot_right));
+            assert!(f.plot_right <= f.width && f.tick_y < f.height);
+            for pair in chart.columns.windows(2) {
+                assert!(pair[0].x + f.column_width < pair[1].x);
+            }
+            assert_eq!(f.ticks.len(), n.div_ceil(3));
+        }
+    }
+
+    #[test]
+    fn latency_is_scaled_to_a_round_number_of_milliseconds() {
+        assert_eq!(nice_ceiling(0), 1_000);
+        assert_eq!(nice_ceiling(1_000), 1_000);
+        assert_eq!(nice_ceiling(1_001), 2_000);
+        assert_eq!(nice_ceiling(4_200), 5_000);
+        assert_eq!(nice_ceiling(37_000), 50_000);
+        assert_eq!(nice_ceiling(i64::MAX), i64::MAX);
+        let point = |avg: Option<i64>, min: Option<i64>, max: Option<i64>| LatencyInput {
+            tick: String::new(),
+            tip: String::new(),
+            avg_us: avg,
+            min_us: min,
+            max_us: max,
+        };
+        let chart = LatencyChart::new(
+            "t",
+            vec![
+                point(Some(2_000), Some(1_000), Some(4_000)),
+                point(None, None, None),
+                point(Some(1), None, None),
+            ],
+            |us| format!("{us}"),
+        );
+        let f = &chart.frame;
+        assert_eq!(f.grid[0].text, "5000", "the scale tops at 5 ms");
+        let first = &chart.columns[0];
+        assert_eq!(first.bar, Some((f.baseline - TIME_PLOT_HEIGHT * 2 / 5, TIME_PLOT_HEIGHT * 2 / 5)));
+        assert_eq!(
+            first.whisker,
+            Some((f.baseline - TIME_PLOT_HEIGHT * 4 / 5, f.baseline - TIME_PLOT_HEIGHT / 5))
+        );
+        assert_eq!(
+            (chart.columns[1].bar, chart.columns[1].whisker),
+            (None, None),
+            "no answer: nothing drawn"
+        );
+        assert_eq!(chart.columns[2].bar.map(|b| b.1), Some(1), "a tiny average is still visible");
+        assert!(chart.answered);
+        assert!(!LatencyChart::new("t", vec![point(None, None, None)], |us| us.to_string()).answered);
     }
 }

@@ -253,6 +253,7 @@ pub async fn access(
     if may_create(&user, Resource::Access) {
         page.actions.push(LinkButton::primary("Editar", format!("/acessos/{}/editar", a.id)));
     }
+    page.actions.push(LinkButton::secondary("Monitoramento", format!("/acessos/{}/monitoramento", a.id)));
     page.actions.push(LinkButton::secondary("Todos os acessos", "/acessos"));
     let q = ListQuery::parse(raw.as_deref());
     page.sections

@@ -1,6 +1,7 @@
 //! Dates, intervals, durations and months as people type and read them on
 //! the portal: `dd/mm/aaaa hh:mm` in America/Sao_Paulo, clock stops as one
-//! interval a line, `2 h 05 min`, `fevereiro de 2026`, `99,8656 %`.
+//! interval a line, `2 h 05 min`, `fevereiro de 2026`, `99,8656 %`, and the
+//! short labels of the monitoring charts (`14h`, `05/03`).
 //!
 //! Parsing here is the portal's leniency (pt-BR dates, the browser's ISO
 //! date-times, a dash of any kind between two instants); the rules on the
@@ -9,6 +10,7 @@
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use redegov_domain::error::{FieldError, Rule, Valid};
 use redegov_domain::measure::{Month, Span, month_of};
+use redegov_domain::time::format_date;
 use redegov_domain::time::{NETWORK_TZ, Timestamp, format_local, from_epoch, parse_instant, to_network_date};
 
 /// What a date-time box expects, shown as its placeholder.
@@ -119,6 +121,32 @@ pub fn percent_micro_short(micro: i64) -> String {
     format!("{sign}{},{:02} %", a / 100, a % 100)
 }
 
+/// An instant kept in epoch milliseconds (the prober's), as a timestamp.
+pub fn from_ms(ms: i64) -> Timestamp {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+/// `dd/mm/aaaa hh:mm:ss` in Brasília time, for a panel that changes by the
+/// second.
+pub fn format_local_seconds(at: Timestamp) -> String {
+    at.with_timezone(&NETWORK_TZ).format("%d/%m/%Y %H:%M:%S").to_string()
+}
+
+/// The local hour of `at`, as under an hourly chart's column: `14h`.
+pub fn hour_label(at: Timestamp) -> String {
+    at.with_timezone(&NETWORK_TZ).format("%Hh").to_string()
+}
+
+/// The local day of `at`, as under a daily chart's column: `05/03`.
+pub fn day_label(at: Timestamp) -> String {
+    at.with_timezone(&NETWORK_TZ).format("%d/%m").to_string()
+}
+
+/// The local date of `at`: `05/03/2026`.
+pub fn date_text(at: Timestamp) -> String {
+    format_date(to_network_date(at))
+}
+
 const MONTH_NAMES: [&str; 12] = [
     "janeiro",
     "fevereiro",
@@ -223,6 +251,16 @@ mod tests {
         assert_eq!(percent_micro(1_000_000), "100,0000 %");
         assert_eq!(percent_micro_short(998_656), "99,87 %");
         assert_eq!(percent_micro_short(999_950), "100,00 %");
+    }
+
+    #[test]
+    fn chart_labels_are_brasilia_time() {
+        let t = at("2026-03-05T01:30:15Z");
+        assert_eq!(hour_label(t), "22h");
+        assert_eq!(day_label(t), "04/03");
+        assert_eq!(date_text(t), "04/03/2026");
+        assert_eq!(format_local_seconds(t), "04/03/2026 22:30:15");
+        assert_eq!(from_ms(t.timestamp_millis() + 250).timestamp(), t.timestamp());
     }
 
     #[test]

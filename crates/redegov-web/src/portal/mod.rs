@@ -1,17 +1,20 @@
 //! The server-rendered portal, in Brazilian Portuguese: login, the dashboard,
 //! the inventory lists (with filters, pagination and CSV/XLSX export), detail
 //! pages, the create and edit forms, the CSV import page, service orders,
-//! and the minutes to money pages: incidents, maintenance windows, the
+//! the minutes to money pages: incidents, maintenance windows, the
 //! monthly closing, the agency's billing and each access's availability
-//! explained.
+//! explained, and the NOC's monitoring panel and each access's monitoring.
 //!
 //! Pages are askama templates (`templates/*.html`, auto-escaped) around one
 //! layout; everything works without JavaScript, and charts are inline SVG
-//! drawn on the server. Handlers stay thin: they read the request, call the
-//! use cases on `App` (which authorise and scope every read and write) and
-//! render the result. This module holds the routes, the layout ("chrome")
-//! and the render helper; it deliberately decides no permission itself —
-//! it only hides buttons a role could not use anyway.
+//! drawn on the server. The one script is the vendored htmx
+//! (`assets/vendor/`, 0BSD), which only the NOC panel loads to refresh its
+//! live part in place; the policy allows scripts from this origin alone,
+//! never inline ones or `eval`. Handlers stay thin: they read the request,
+//! call the use cases on `App` (which authorise and scope every read and
+//! write) and render the result. This module holds the routes, the layout
+//! ("chrome") and the render helper; it deliberately decides no permission
+//! itself — it only hides buttons a role could not use anyway.
 
 mod availability;
 mod billing;
@@ -27,7 +30,9 @@ mod import;
 mod incidents;
 mod lists;
 mod localtime;
+mod monitoring;
 mod months;
+mod noc;
 mod orders;
 mod paging;
 mod session;
@@ -65,20 +70,31 @@ const fn fnv1a(bytes: &[u8]) -> u64 {
     hash
 }
 
-/// Pages may load only this origin's resources and may not be framed.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; frame-ancestors 'none'; \
+/// htmx, vendored (`assets/vendor/`, licence 0BSD), served under a
+/// versioned name so browsers may cache it for a year.
+const HTMX: &[u8] = include_bytes!("../../assets/vendor/htmx-2.0.11.min.js");
+pub(crate) const HTMX_PATH: &str = "/assets/htmx-2.0.11.min.js";
+
+/// Pages may load only this origin's resources and may not be framed;
+/// scripts only from files of this origin (the vendored htmx): no inline
+/// script, no `eval`.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; \
      form-action 'self'; base-uri 'none'";
 
 pub fn routes() -> Router<WebState> {
     Router::new()
         .route("/assets/redegov.css", get(stylesheet))
+        .route(HTMX_PATH, get(htmx_script))
         .route("/login", get(session::login_form).post(session::login))
         .route("/logout", post(session::logout))
         .route("/", get(dashboard::dashboard))
+        .route("/noc", get(noc::page))
+        .route("/noc/painel", get(noc::panel))
         .route("/acessos", get(lists::accesses))
         .route("/acessos/novo", get(forms::new_access).post(forms::create_access))
         .route("/acessos/{id}", get(details::access))
         .route("/acessos/{id}/editar", get(edits::edit_access).post(edits::update_access))
+        .route("/acessos/{id}/monitoramento", get(monitoring::access))
         .route("/unidades", get(lists::sites))
         .route("/unidades/novo", get(forms::new_site).post(forms::create_site))
         .route("/unidades/{id}", get(details::site))
@@ -144,6 +160,17 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
+async fn htmx_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        HTMX,
+    )
+        .into_response()
+}
+
 /// Renders a page with status 200.
 fn render<T: Template>(page: &T) -> Response {
     render_status(StatusCode::OK, page)
@@ -191,6 +218,7 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Section {
     Dashboard,
+    Noc,
     Accesses,
     Sites,
     Agencies,
@@ -240,8 +268,9 @@ impl Chrome {
     fn new(user: &PortalUser, section: Section, title: impl Into<String>) -> Chrome {
         let role = user.actor().role;
         let work = work_menu(role);
-        let entries: [(Section, &'static str, &'static str, bool); 13] = [
+        let entries: [(Section, &'static str, &'static str, bool); 14] = [
             (Section::Dashboard, "Painel", "/", true),
+            (Section::Noc, "NOC", "/noc", true),
             (Section::Orders, "Ordens de serviço", "/ordens", true),
             (Section::Incidents, "Incidentes", "/incidentes", work.incidents),
             (Section::Windows, "Manutenções", "/manutencoes", work.windows),
@@ -349,5 +378,13 @@ mod tests {
         assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
         assert_ne!(fnv1a(b"a"), fnv1a(b"b"));
         assert!(Chrome::css_href().starts_with("/assets/redegov.css?v="));
+    }
+
+    #[test]
+    fn scripts_come_only_from_this_origin() {
+        let script = CONTENT_SECURITY_POLICY.split("; ").find(|d| d.starts_with("script-src"));
+        assert_eq!(script, Some("script-src 'self'"));
+        assert!(!CONTENT_SECURITY_POLICY.contains("unsafe"));
+        assert!(HTMX.starts_with(b"var htmx=") && HTMX_PATH.ends_with("2.0.11.min.js"));
     }
 }

@@ -314,6 +314,21 @@ pub fn count(value: i64) -> String {
     format!("{sign}{}", group_thousands(value.unsigned_abs()))
 }
 
+/// A round-trip time in microseconds as milliseconds to the tenth:
+/// `1,5 ms`, `1.234,6 ms`.
+pub fn latency(us: i64) -> String {
+    let tenths = redegov_domain::money::div_round(i128::from(us), 100);
+    let tenths = i64::try_from(tenths).unwrap_or(i64::MAX);
+    let sign = if tenths < 0 { "-" } else { "" };
+    let abs = tenths.unsigned_abs();
+    format!("{sign}{},{} ms", group_thousands(abs / 10), abs % 10)
+}
+
+/// `1 acesso`, `2 acessos`, `1.234 acessos`.
+pub fn plural(n: i64, one: &str, many: &str) -> String {
+    format!("{} {}", count(n), if n == 1 { one } else { many })
+}
+
 /// `dd/mm/aaaa hh:mm` in America/Sao_Paulo, or a dash.
 pub fn when(at: Option<Timestamp>) -> String {
     at.map(format_local).unwrap_or_else(|| "—".into())
@@ -362,6 +377,11 @@ mod tests {
         assert_eq!(mbps(10), "10 Mbps");
         assert_eq!(mbps(10_000), "10.000 Mbps");
         assert_eq!(count(-1234), "-1.234");
+        assert_eq!(latency(1_500), "1,5 ms");
+        assert_eq!(latency(849), "0,8 ms");
+        assert_eq!(latency(1_234_550), "1.234,6 ms");
+        assert_eq!(plural(1, "acesso", "acessos"), "1 acesso");
+        assert_eq!(plural(0, "acesso", "acessos"), "0 acessos");
         let mut codes = ["10A", "1A", "4B", "4A", "X"];
         codes.sort_by_key(|c| natural_key(c));
         assert_eq!(codes, ["1A", "4A", "4B", "10A", "X"]);

@@ -12,6 +12,7 @@ mod browser_orders;
 mod matrix;
 mod portal;
 mod portal_closing;
+mod portal_noc;
 mod portal_orders;
 
 use redegov_domain::role::Role;
