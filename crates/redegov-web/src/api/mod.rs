@@ -86,6 +86,7 @@ pub fn routes() -> Router<WebState> {
         .route("/alerts", get(monitor::list_alerts))
         .route("/noc", get(monitor::noc))
         .route("/accesses/{id}/monitoring", get(monitor::access_monitoring))
+        .route("/accesses/{id}/probe", axum::routing::put(monitor::put_probe).delete(monitor::delete_probe))
         .route("/monitor-settings", get(monitor::get_settings).put(monitor::put_settings))
         .route(
             "/operators/{id}/webhook",

@@ -14,7 +14,9 @@
 //!   with their place, open monitoring gaps.
 //! - `GET /accesses/{id}/monitoring`: 24 hourly and 30 daily points of
 //!   availability and latency, the links' states and outages.
-//! - `GET`/`PUT /monitor-settings`; `PUT`/`DELETE /operators/{id}/webhook`.
+//! - `GET`/`PUT /monitor-settings`; `PUT`/`DELETE /accesses/{id}/probe` (an
+//!   access probed by TCP, or with its own interval); `PUT`/`DELETE
+//!   /operators/{id}/webhook`.
 //!
 //! Parsing is the domain's ([`redegov_domain::alert`]); deciding is the app's.
 
@@ -375,6 +377,49 @@ pub async fn put_settings(
     Ok(Json(s.app.update_monitor_settings(&actor, settings).await?))
 }
 
+/// How an access is probed instead of by the settings' defaults.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeIn {
+    /// `icmp` or `tcp`.
+    pub method: String,
+    /// The TCP port (required for `tcp`).
+    pub port: Option<u16>,
+    pub interval_ms: Option<u32>,
+    pub timeout_ms: Option<u32>,
+    pub retries: Option<u32>,
+}
+
+/// `PUT /accesses/{id}/probe`.
+pub async fn put_probe(
+    State(s): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(p): ApiJson<ProbeIn>,
+) -> ApiResult<Response> {
+    let id = AccessId(parse_id(&id)?);
+    let probe = redegov_app::monitor::ProbeOverride {
+        method: p.method.trim().to_string(),
+        port: p.port,
+        interval_ms: p.interval_ms,
+        timeout_ms: p.timeout_ms,
+        retries: p.retries,
+    };
+    s.app.set_probe_override(&actor, id, Some(probe)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `DELETE /accesses/{id}/probe`: back to the defaults.
+pub async fn delete_probe(
+    State(s): State<WebState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let id = AccessId(parse_id(&id)?);
+    s.app.set_probe_override(&actor, id, None).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 /// An operator's outgoing webhook.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -478,6 +523,23 @@ pub(super) fn openapi(doc: &mut OpenApiDoc) {
             .build(),
     );
     paths.add_path_operation(
+        "/api/v1/accesses/{id}/probe",
+        vec![Put, Delete],
+        op(
+            "monitoring",
+            "Set how an access is probed (ICMP or a TCP port; its own interval, timeout, retries) or, with \
+             DELETE, go back to the settings' defaults (admin, network manager; audited)"
+                .into(),
+        )
+        .parameter(path_param("id", Type::Integer, "The access"))
+        .request_body(Some(body("ProbeIn")))
+        .response("204", ResponseBuilder::new().description("Stored").build())
+        .response("403", error_response("Your role may not change how accesses are probed"))
+        .response("404", error_response("No such access"))
+        .response("422", error_response("A rule is broken; `field` names it"))
+        .build(),
+    );
+    paths.add_path_operation(
         "/api/v1/operators/{id}/webhook",
         vec![Put, Delete],
         op("monitoring", "Set or remove an operator's incident webhook (admin, network manager)".into())
@@ -500,6 +562,7 @@ pub(super) fn openapi(doc: &mut OpenApiDoc) {
         (LinkOut::name(), LinkOut::schema()),
         (LinkOutageOut::name(), LinkOutageOut::schema()),
         (WebhookIn::name(), WebhookIn::schema()),
+        (ProbeIn::name(), ProbeIn::schema()),
     ] {
         components.schemas.insert(name.into_owned(), schema);
     }

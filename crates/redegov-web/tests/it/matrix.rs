@@ -700,6 +700,19 @@ async fn monitoring_checks_role_and_scope(db: TestDb) {
             noc_webhook,
         ),
         row(M::DELETE, format!("/api/v1/operators/{}/webhook", w.alfa), None, noc_webhook),
+        row(
+            M::PUT,
+            format!("/api/v1/accesses/{}/probe", w.access_a),
+            Some(|_| json!({"method": "tcp", "port": 443, "interval_ms": 30000})),
+            noc_webhook,
+        ),
+        row(
+            M::PUT,
+            format!("/api/v1/accesses/{}/probe", w.access_a),
+            Some(|_| json!({"method": "tcp"})),
+            [422, 403, 422, 403, 403, 403, 403],
+        ),
+        row(M::DELETE, format!("/api/v1/accesses/{}/probe", w.access_a), None, noc_webhook),
     ];
     check(&t, &w, &toks, rows).await;
 }
