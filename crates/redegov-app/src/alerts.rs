@@ -8,7 +8,7 @@
 //! opens one incident and changes nothing else but a delivery count; an
 //! alert for no known access is kept as unmatched, visible to the NOC.
 
-use crate::noc::{Notifier, open_detected, resolve_detected};
+use crate::noc::{Notifier, Origin, open_detected, resolve_detected};
 use crate::{App, AppError, AppResult};
 use redegov_domain::alert::{AlertStatus, ExternalAlert, alert_key};
 use redegov_domain::ids::*;
@@ -105,7 +105,7 @@ async fn ingest_one(
         tx.update_alert(&stored).await?;
         return Ok(());
     }
-    let access = matched_access(tx, alert).await?;
+    let access = matched_access(tx, notifier, alert).await?;
     let mut row = AlertRow {
         id: 0,
         source: source.into(),
@@ -145,26 +145,22 @@ async fn ingest_one(
 }
 
 /// The access an alert is about: its `access_id` label when that access
-/// exists, else the active access whose probe targets hold its address.
-async fn matched_access(tx: &mut Tx, alert: &ExternalAlert) -> AppResult<Option<AccessId>> {
+/// exists, else the active access whose probe targets hold its address
+/// (the store matches it exactly, between the list's commas). The row is
+/// kept by the notifier for the incident's notice.
+async fn matched_access(
+    tx: &mut Tx,
+    notifier: &mut Notifier<'_>,
+    alert: &ExternalAlert,
+) -> AppResult<Option<AccessId>> {
     if let Some(id) = alert.hint.access_id
-        && tx.access(AccessId(id)).await.is_ok()
+        && notifier.access(tx, AccessId(id)).await?.is_some()
     {
         return Ok(Some(AccessId(id)));
     }
     match alert.hint.address {
         None => Ok(None),
-        Some(addr) => {
-            let found = tx.access_by_probe_target(&addr.to_string()).await?;
-            // The LIKE found a candidate; hold it to an exact match.
-            match found {
-                Some(id) => {
-                    let row = tx.access(id).await?;
-                    Ok(row.access.probe_targets.contains(&addr).then_some(id))
-                }
-                None => Ok(None),
-            }
-        }
+        Some(addr) => Ok(tx.access_by_probe_target(&addr.to_string()).await?),
     }
 }
 
@@ -194,5 +190,5 @@ async fn open(
         notes: alert.summary.clone(),
         source: IncidentSource::Alert,
     };
-    Ok(open_detected(tx, notifier, actor, new, origin, now).await?.map(|(id, _)| id))
+    Ok(open_detected(tx, notifier, actor, new, Origin::New(origin), now).await?.map(|(id, _)| id))
 }

@@ -14,7 +14,7 @@
 
 use crate::audit::{Action, record};
 use crate::mail::{Email, enqueue, network_manager_emails};
-use crate::noc::{Notifier, open_detected, resolve_detected};
+use crate::noc::{Notifier, Origin, open_detected, resolve_detected};
 use crate::{App, AppError, AppResult};
 use chrono::{TimeZone, Utc};
 use redegov_domain::ids::*;
@@ -640,7 +640,8 @@ async fn open_outage_incident(
         notes: "Aberto automaticamente; responsabilidade da operadora a confirmar pelo NOC.".into(),
         source: IncidentSource::Monitor,
     };
-    let opened = open_detected(tx, notifier, actor, new, &monitor_origin(access, since), now).await?;
+    let opened =
+        open_detected(tx, notifier, actor, new, Origin::Maybe(&monitor_origin(access, since)), now).await?;
     Ok(opened.filter(|(_, new)| *new).map(|(id, _)| id))
 }
 

@@ -14,7 +14,6 @@
 
 use crate::audit::{Action, record};
 use crate::authz::narrow;
-use crate::closing::ensure_months_open;
 use crate::inventory::ensure_sees;
 use crate::mail::{Email, enqueue, lot_operators, network_manager_emails, operator_emails};
 use crate::monitor::{epoch_ms, from_ms as ms, hour_bucket};
@@ -224,24 +223,30 @@ fn access_outage_spans(
 /// `origin` (its identity: `monitor:<access>:<start ms>`,
 /// `alertmanager:<fingerprint>:<start>`), audited, and tells the operator.
 /// Returns the incident and whether this call opened it; `None` when its
-/// span touches a closed month (a closed month never changes).
+/// span touches a closed month (a closed month never changes). `Origin::New`
+/// says the caller knows no incident can have it yet (an alert row created
+/// in this transaction), which spares the lookup.
 pub(crate) async fn open_detected(
     tx: &mut Tx,
     notifier: &mut Notifier<'_>,
     actor: &Actor,
     new: NewIncident,
-    origin: &str,
+    origin: Origin<'_>,
     now: Timestamp,
 ) -> AppResult<Option<(IncidentId, bool)>> {
-    if let Some(id) = tx.incident_by_origin(origin).await? {
-        return Ok(Some((id, false)));
-    }
+    let origin = match origin {
+        Origin::New(key) => key,
+        Origin::Maybe(key) => {
+            if let Some(id) = tx.incident_by_origin(key).await? {
+                return Ok(Some((id, false)));
+            }
+            key
+        }
+    };
     let start = new.started_at.timestamp();
     let span = Span::new(start, new.ended_at.unwrap_or(now).timestamp().max(start + 1));
-    match ensure_months_open(tx, span, "started_at").await {
-        Ok(()) => {}
-        Err(AppError::Invalid(_)) => return Ok(None),
-        Err(other) => return Err(other),
+    if notifier.touches_closed_month(tx, span).await? {
+        return Ok(None);
     }
     let incident = tx.insert_incident(&new, now).await?;
     tx.set_incident_origin(incident.id, origin).await?;
@@ -278,13 +283,25 @@ pub(crate) async fn resolve_detected(
     Ok(true)
 }
 
-/// Who hears of detected incidents, looked up once per transaction: a
-/// round or a delivery that opens a thousand incidents on one lot reads
-/// its operators' addresses and webhooks once.
+/// The identity of a detected incident, and whether it may exist already.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Origin<'a> {
+    /// No incident can have it yet.
+    New(&'a str),
+    /// Look it up first: the same outage may have been written before.
+    Maybe(&'a str),
+}
+
+/// What detected incidents need, looked up once per transaction: a round
+/// or a delivery that opens a thousand incidents on one lot reads its
+/// operators' addresses and webhooks once, the closed months once, and
+/// each access once.
 pub(crate) struct Notifier<'a> {
     public_url: &'a str,
     managers: Option<Vec<String>>,
     lots: HashMap<LotId, LotContacts>,
+    closed: Option<Vec<Span>>,
+    accesses: HashMap<AccessId, redegov_store::inventory::AccessRow>,
 }
 
 /// A lot's operators' addresses and webhooks.
@@ -295,7 +312,39 @@ struct LotContacts {
 
 impl<'a> Notifier<'a> {
     pub(crate) fn new(public_url: &'a str) -> Notifier<'a> {
-        Notifier { public_url, managers: None, lots: HashMap::new() }
+        Notifier { public_url, managers: None, lots: HashMap::new(), closed: None, accesses: HashMap::new() }
+    }
+
+    /// Whether `span` touches a closed month (the closings read once).
+    async fn touches_closed_month(&mut self, tx: &mut Tx, span: Span) -> AppResult<bool> {
+        if self.closed.is_none() {
+            let mut months = Vec::new();
+            for c in tx.list_closings().await? {
+                if let Some(m) = redegov_domain::measure::Month::parse(&c.month) {
+                    months.push(redegov_domain::measure::month_bounds(m));
+                }
+            }
+            self.closed = Some(months);
+        }
+        Ok(self.closed.iter().flatten().any(|m| span.start < m.end && m.start < span.end))
+    }
+
+    /// An access's row (read once per transaction).
+    pub(crate) async fn access(
+        &mut self,
+        tx: &mut Tx,
+        id: AccessId,
+    ) -> AppResult<Option<&redegov_store::inventory::AccessRow>> {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.accesses.entry(id) {
+            match tx.access(id).await {
+                Ok(row) => {
+                    slot.insert(row);
+                }
+                Err(redegov_store::StoreError::NotFound) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(self.accesses.get(&id))
     }
 
     async fn contacts(&mut self, tx: &mut Tx, lot: LotId) -> AppResult<(&LotContacts, &[String])> {
@@ -331,7 +380,7 @@ pub(crate) async fn notify_incident(
     news: IncidentNews,
     now: Timestamp,
 ) -> AppResult<()> {
-    let row = tx.access(incident.access_id).await?;
+    let row = notifier.access(tx, incident.access_id).await?.cloned().ok_or(AppError::NotFound("access"))?;
     let public_url = notifier.public_url;
     let (contacts, managers) = notifier.contacts(tx, row.access.lot_id).await?;
     let mut to = contacts.emails.clone();
