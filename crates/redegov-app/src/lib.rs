@@ -41,6 +41,12 @@ pub use redegov_store::orders::{OrderFilter, OrderRow};
 /// Where "now" comes from. Production uses [`SystemClock`]; tests use a fake.
 pub trait Clock: Send + Sync {
     fn now(&self) -> Timestamp;
+
+    /// "Now" to the millisecond, where sub-second time matters (the probe
+    /// workers' leases, a fraction of an interval); by default [`Clock::now`].
+    fn now_precise(&self) -> Timestamp {
+        self.now()
+    }
 }
 
 /// The wall clock, truncated to whole seconds (the store keeps seconds).
@@ -50,6 +56,10 @@ impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
         let now = chrono::Utc::now();
         redegov_domain::time::from_epoch(now.timestamp())
+    }
+
+    fn now_precise(&self) -> Timestamp {
+        chrono::Utc::now()
     }
 }
 
@@ -84,6 +94,11 @@ impl App {
 
     pub fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// [`Clock::now_precise`]: to the millisecond.
+    pub fn now_precise(&self) -> Timestamp {
+        self.clock.now_precise()
     }
 
     /// Refreshes the database's planner statistics (see

@@ -16,8 +16,9 @@
 //! paces the rounds from the runner's next start (its probes at once).
 //!
 //! Outcome instants come from the prober (the wall clock at the probe);
-//! a round starts at the earliest schedule among its outcomes. Database
-//! bookkeeping uses the app's clock.
+//! a round starts at the earliest schedule among its outcomes. Heartbeats
+//! and leases use the app's clock to the millisecond (`App::now_precise`):
+//! they are a fraction of an interval.
 
 use crate::monitor::{Engine, ProbeResult, RoundWrite, SHARDS, epoch_ms, from_ms as ms};
 use crate::{App, AppError, AppResult};
@@ -94,7 +95,7 @@ impl Runner {
     /// Heartbeat and leases; reloads the watched set when the shards changed
     /// or `force`. Returns whether the targets must be given to the prober.
     async fn refresh(&mut self, force: bool) -> AppResult<bool> {
-        let now_ms = epoch_ms(self.app.now());
+        let now_ms = epoch_ms(self.app.now_precise());
         let interval_ms = i64::try_from(self.interval().as_millis()).unwrap_or(i64::MAX);
         let lease_ms = interval_ms.saturating_mul(3) / 2;
         let mut tx = self.app.store().write().await?;
@@ -125,7 +126,7 @@ impl Runner {
     }
 
     async fn give_back(&mut self) -> AppResult<()> {
-        let now_ms = epoch_ms(self.app.now());
+        let now_ms = epoch_ms(self.app.now_precise());
         let mut tx = self.app.store().write().await?;
         tx.balance_leases(&self.options.worker, now_ms, now_ms, 0).await?;
         tx.commit().await?;

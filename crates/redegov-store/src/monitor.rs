@@ -720,6 +720,17 @@ impl Tx {
         Ok(held)
     }
 
+    /// The worker holding each shard whose lease is alive at `now_ms`.
+    pub async fn lease_holders(&mut self, now_ms: i64) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT worker FROM probe_leases WHERE worker IS NOT NULL AND expires_ms > $1 ORDER BY shard",
+        )
+        .bind(now_ms)
+        .fetch_all(self.conn())
+        .await?;
+        rows.iter().map(|r| r.try_get("worker").map_err(StoreError::from)).collect()
+    }
+
     async fn held_shards(&mut self, worker: &str, now_ms: i64) -> Result<Vec<i64>, StoreError> {
         let rows = sqlx::query(
             "SELECT shard FROM probe_leases WHERE worker = $1 AND expires_ms > $2 ORDER BY shard",

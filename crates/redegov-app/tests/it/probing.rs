@@ -269,3 +269,59 @@ async fn tcp_targets_follow_their_listener(db: TestDb) {
     monitor.stop().await;
     accept.abort();
 }
+
+on_both_backends!(a_dead_workers_targets_are_taken_over_within_two_intervals);
+
+/// Two monitors share one database; one dies without a word (its task
+/// aborted, as a crash); within two intervals the other holds every shard.
+async fn a_dead_workers_targets_are_taken_over_within_two_intervals(db: TestDb) {
+    let app = live_app(&db).await;
+    let tag = match db.backend {
+        redegov_store::Backend::Sqlite => "s",
+        redegov_store::Backend::Postgres => "p",
+    };
+    let options = |name: &str| MonitorOptions {
+        worker: format!("{name}-{tag}"),
+        interval: None,
+        icmp_socket: SocketKind::Disabled,
+    };
+    let holders = || {
+        let app = app.clone();
+        async move {
+            let now = app.now_precise().timestamp_millis();
+            let mut tx = app.store().read().await.expect("tx");
+            tx.lease_holders(now).await.expect("leases")
+        }
+    };
+    let a = start_monitor(app.clone(), options("a")).expect("monitor a");
+    let b = start_monitor(app.clone(), options("b")).expect("monitor b");
+    // Both alive: the shards are split between them, none held twice.
+    let split = eventually(Duration::from_secs(10), || {
+        let holders = holders();
+        let (wa, wb) = (format!("a-{tag}"), format!("b-{tag}"));
+        async move {
+            let h = holders.await;
+            h.len() == 64
+                && h.iter().filter(|w| **w == wa).count() == 32
+                && h.iter().filter(|w| **w == wb).count() == 32
+        }
+    })
+    .await;
+    assert!(split, "the two workers hold half the shards each: {:?}", holders().await);
+    a.abort();
+    let died = Instant::now();
+    let took_over = eventually(Duration::from_secs(10), || {
+        let holders = holders();
+        let wb = format!("b-{tag}");
+        async move {
+            let h = holders.await;
+            h.len() == 64 && h.iter().all(|w| *w == wb)
+        }
+    })
+    .await;
+    let after = died.elapsed();
+    b.stop().await;
+    assert!(took_over, "the live worker holds every shard");
+    // Lease 1.5 intervals + the next round + a round's writes.
+    assert!(after <= INTERVAL * 2 + Duration::from_millis(400), "taken over after {after:?}");
+}
