@@ -102,11 +102,19 @@ pub struct RoundWrite {
     pub access_down: Vec<(AccessId, Timestamp)>,
     /// Accesses that came back, with the outage span.
     pub access_up: Vec<(AccessId, (Timestamp, Timestamp))>,
-    pub gap: Option<GapEvent>,
-    /// Targets probed and failed in the round (for a gap's record).
+    /// Gaps started or ended, in order (a write retried with the next
+    /// round's can carry both).
+    pub gaps: Vec<GapChange>,
+    pub stats: Vec<StatsDelta>,
+}
+
+/// A monitoring gap started or ended, with the round's counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GapChange {
+    pub event: GapEvent,
+    /// Targets probed and failed in the round.
     pub probed: usize,
     pub failed: usize,
-    pub stats: Vec<StatsDelta>,
 }
 
 impl RoundWrite {
@@ -114,7 +122,7 @@ impl RoundWrite {
         self.links.is_empty()
             && self.access_down.is_empty()
             && self.access_up.is_empty()
-            && self.gap.is_none()
+            && self.gaps.is_empty()
             && self.stats.is_empty()
     }
 
@@ -123,11 +131,7 @@ impl RoundWrite {
         self.links.extend(later.links);
         self.access_down.extend(later.access_down);
         self.access_up.extend(later.access_up);
-        if later.gap.is_some() {
-            self.gap = later.gap;
-        }
-        self.probed = later.probed;
-        self.failed = later.failed;
+        self.gaps.extend(later.gaps);
         self.stats.extend(later.stats);
     }
 }
@@ -284,10 +288,11 @@ impl Engine {
                 self.stats.entry((r.key, period, bucket)).or_default().add(r.rtt);
             }
         }
-        out.probed = probed_keys.len();
-        out.failed = failed_keys.len();
-        let is_gap = round_is_gap(out.probed, out.failed, &self.settings);
-        out.gap = self.gap.round(start, is_gap);
+        let (probed, failed) = (probed_keys.len(), failed_keys.len());
+        let is_gap = round_is_gap(probed, failed, &self.settings);
+        if let Some(event) = self.gap.round(start, is_gap) {
+            out.gaps.push(GapChange { event, probed, failed });
+        }
         if is_gap {
             for w in self.watched.values_mut() {
                 w.detector.observe_gap();
@@ -473,31 +478,33 @@ impl App {
                 summary.resolved.push(id);
             }
         }
-        match &w.gap {
-            Some(GapEvent::Started { at }) => {
-                tx.open_gap(worker, epoch_ms(*at), w.probed as i64, w.failed as i64).await?;
-                let to = network_manager_emails(&mut tx).await?;
-                let body = format!(
-                    "O monitoramento ({worker}) deixou de enxergar a rede em {}: {} de {} alvos sem resposta \
+        for gap in &w.gaps {
+            let (probed, failed) = (gap.probed, gap.failed);
+            match gap.event {
+                GapEvent::Started { at } => {
+                    tx.open_gap(worker, epoch_ms(at), probed as i64, failed as i64).await?;
+                    let to = network_manager_emails(&mut tx).await?;
+                    let body = format!(
+                        "O monitoramento ({worker}) deixou de enxergar a rede em {}: {} de {} alvos sem resposta \
                      na mesma rodada. Até que volte, o período é registrado como lacuna de monitoramento \
                      (desconhecido), não como indisponibilidade das operadoras. Verifique a conectividade \
                      do próprio coletor.",
-                    format_local(*at),
-                    w.failed,
-                    w.probed
-                );
-                let email = Email {
-                    to,
-                    subject: format!("[redegov] Lacuna de monitoramento em {worker}"),
-                    body_text: body,
-                    link: Some(format!("{}/noc", self.public_url())),
-                    kind: "monitor.gap",
-                    subject_ref: Some(format!("gap:{worker}")),
-                };
-                enqueue(&mut tx, now, email).await?;
+                        format_local(at),
+                        failed,
+                        probed
+                    );
+                    let email = Email {
+                        to,
+                        subject: format!("[redegov] Lacuna de monitoramento em {worker}"),
+                        body_text: body,
+                        link: Some(format!("{}/noc", self.public_url())),
+                        kind: "monitor.gap",
+                        subject_ref: Some(format!("gap:{worker}")),
+                    };
+                    enqueue(&mut tx, now, email).await?;
+                }
+                GapEvent::Ended { span: (_, end) } => tx.close_gap(worker, epoch_ms(end)).await?,
             }
-            Some(GapEvent::Ended { span: (_, end) }) => tx.close_gap(worker, epoch_ms(*end)).await?,
-            None => {}
         }
         tx.add_probe_stats(&w.stats).await?;
         tx.commit().await?;

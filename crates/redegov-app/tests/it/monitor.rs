@@ -17,6 +17,7 @@ use redegov_test_support::{TestDb, on_both_backends};
 use std::time::Duration;
 
 on_both_backends!(
+    a_retried_write_keeps_a_gap_that_started_and_ended,
     a_round_opens_one_incident_and_its_recovery_resolves_it,
     a_gap_round_records_a_gap_not_incidents,
     alerts_are_idempotent_and_unmatched_ones_kept,
@@ -428,4 +429,39 @@ async fn an_opened_incident_is_posted_to_the_operators_webhook_signed(db: TestDb
     assert_eq!(signature, expected);
     // Delivered once: nothing left to send.
     assert_eq!(app.deliver_webhooks(&client, 10).await.expect("deliver").claimed, 0);
+}
+
+/// A round whose write failed is merged into the next: a gap that started
+/// in the first and ended in the second is still recorded, start and end.
+async fn a_retried_write_keeps_a_gap_that_started_and_ended(db: TestDb) {
+    let app = app(&db).await;
+    let w = world(&app).await;
+    let sys = Actor::system();
+    let now = app.now();
+    let mut ids = Vec::new();
+    for i in 0..2 {
+        let mut d = draft(w.site_a, w.lot_1a, &[&format!("198.18.4.{}", i + 1)]);
+        d.activated_at = Some(now - chrono::Duration::days(1));
+        ids.push(app.create_access(&sys, d).await.expect("access").id);
+    }
+    let settings =
+        MonitorSettings { gap_min_targets: 2, gap_share_percent: 100, ..MonitorSettings::default() };
+    let mut e = engine(&app, settings).await;
+    let t0 = now - chrono::Duration::minutes(1);
+    let round = |ms: i64, ok: bool| -> Vec<ProbeResult> {
+        ids.iter().map(|a| result(*a, 0, at(t0, ms), ok)).collect()
+    };
+    let mut pending = e.round(at(t0, 0), round(0, false));
+    // Not stored (say, the database was away); the next round is merged in.
+    pending.merge(e.round(at(t0, 1000), round(1000, true)));
+    assert_eq!(pending.gaps.len(), 2);
+    app.record_monitor_round("w1", &pending).await.expect("round");
+    let mut tx = app.store().read().await.expect("tx");
+    let gaps = tx.gaps(0, i64::MAX).await.expect("gaps");
+    assert_eq!(gaps.len(), 1);
+    assert_eq!(
+        (gaps[0].started_ms, gaps[0].ended_ms),
+        (at(t0, 0).timestamp_millis(), Some(at(t0, 1000).timestamp_millis()))
+    );
+    assert_eq!((gaps[0].probed, gaps[0].failed), (2, 2));
 }

@@ -14,7 +14,7 @@
 use super::portal::{browser_client, login, page};
 use super::{World, world};
 use fantoccini::Locator;
-use redegov_app::monitor::{Engine, ProbeResult, RoundWrite, SHARDS, probe_key};
+use redegov_app::monitor::{Engine, GapChange, ProbeResult, RoundWrite, SHARDS, probe_key};
 use redegov_domain::ids::AccessId;
 use redegov_domain::monitor::{GapEvent, MonitorSettings};
 use redegov_domain::role::Role;
@@ -77,9 +77,11 @@ async fn monitored(t: &TestApp, w: &World) -> i64 {
     }
     assert_eq!(opened.len(), 1, "one incident for access B");
     let gap = RoundWrite {
-        gap: Some(GapEvent::Started { at: t.app.now() - chrono::Duration::minutes(5) }),
-        probed: 12,
-        failed: 11,
+        gaps: vec![GapChange {
+            event: GapEvent::Started { at: t.app.now() - chrono::Duration::minutes(5) },
+            probed: 12,
+            failed: 11,
+        }],
         ..RoundWrite::default()
     };
     t.app.record_monitor_round("w2", &gap).await.expect("gap round");
