@@ -25,7 +25,7 @@ async fn login_then_accesses_then_detail(db: TestDb) {
         .send_keys("test-password")
         .await
         .expect("type");
-    c.find(Locator::Id("entrar")).await.expect("button").click().await.expect("click");
+    super::submit(c, "entrar").await;
     let table = c.wait().for_element(Locator::Id("acessos")).await.expect("accesses table after login");
     let text = table.text().await.expect("text");
     assert!(text.contains("Belo Horizonte") && text.contains("Uberlândia"), "{text}");
@@ -81,7 +81,7 @@ async fn noc_records_an_incident_and_sees_the_discount(db: TestDb) {
     c.goto(&format!("{}/incidentes/novo?access_id={}", t.base_url, w.access_a)).await.expect("open");
     type_into(c, "input[name=login]", "maria").await;
     type_into(c, "input[name=password]", "test-password").await;
-    c.find(Locator::Id("entrar")).await.expect("button").click().await.expect("click");
+    super::submit(c, "entrar").await;
     c.wait().for_element(Locator::Css("input[name=started_at]")).await.expect("the form after login");
     let access = c.find(Locator::Css("input[name=access_id]")).await.expect("access");
     assert_eq!(access.prop("value").await.expect("value").as_deref(), Some(w.access_a.to_string().as_str()));
@@ -90,7 +90,7 @@ async fn noc_records_an_incident_and_sees_the_discount(db: TestDb) {
     type_into(c, "input[name=cause]", "fibra rompida").await;
     type_into(c, "textarea[name=clock_stops]", "05/02/2026 09:00 – 05/02/2026 09:30").await;
     screenshot(c, &t, "incident-form").await;
-    c.find(Locator::Id("salvar")).await.expect("submit").click().await.expect("click");
+    super::submit(c, "salvar").await;
     let h1 = c.wait().for_element(Locator::Css("h1")).await.expect("heading");
     let heading = h1.text().await.expect("text");
     assert!(heading.starts_with("Incidente #"), "{heading}");
@@ -99,7 +99,7 @@ async fn noc_records_an_incident_and_sees_the_discount(db: TestDb) {
         body.contains("5 h 30 min") && body.contains("Resolvido"),
         "repair time without the clock stop: {body}"
     );
-    c.find(Locator::Id("status-confirmed")).await.expect("confirm button").click().await.expect("click");
+    super::submit(c, "status-confirmed").await;
     c.wait().for_element(Locator::Id("aviso")).await.expect("a notice after saving");
     let body = body_text(c).await;
     assert!(body.contains("Alterações salvas.") && body.contains("Confirmado"), "{body}");

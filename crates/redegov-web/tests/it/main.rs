@@ -15,6 +15,7 @@ mod portal_closing;
 mod portal_noc;
 mod portal_orders;
 
+use fantoccini::{Client, Locator};
 use redegov_domain::role::Role;
 use redegov_test_support::TestApp;
 use serde_json::{Value, json};
@@ -203,4 +204,17 @@ pub async fn closing_world(t: &TestApp, w: &World) -> ClosingWorld {
     let window_lot_6a =
         created(t, "/api/v1/maintenance-windows", &w.admin, window(json!({"lot_id": w.lot_6a}))).await;
     ClosingWorld { incident_a, incident_b, window_access_a, window_lot_6a }
+}
+
+/// Clicks the button `id` that submits a form and waits until the browser
+/// has left the page: what is looked for next is on the page the form led
+/// to, never a leftover of this one (a notice, a heading).
+pub async fn submit(c: &Client, id: &str) {
+    let old = c.find(Locator::Css("html")).await.expect("the page");
+    c.find(Locator::Id(id)).await.expect(id).click().await.expect("click");
+    let started = std::time::Instant::now();
+    while old.tag_name().await.is_ok() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "{id}: the page did not change");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
 }
