@@ -30,7 +30,15 @@ use redegov_domain::time::{Timestamp, format_local, from_epoch};
 use redegov_store::Tx;
 use redegov_store::incidents::NewIncident;
 use redegov_store::inventory::OperatorScoped;
-use redegov_store::monitor::{OutageRow, OutageScope, StateCounts, StatsRow};
+use redegov_store::monitor::{OutageScope, StateCounts, StatsRow};
+
+pub use redegov_store::monitor::OutageRow;
+
+/// The roles that see the whole network's state: monitoring gaps and
+/// unmatched alerts.
+pub fn sees_network_state(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::NetworkManager | Role::Auditor | Role::Committee)
+}
 use serde::Serialize;
 use sha2::Sha256;
 use std::collections::HashMap;
@@ -114,7 +122,7 @@ impl App {
         let now = self.now();
         let mut scope = OutageScope::default();
         narrow(actor, &mut scope.agency_id, &mut scope.operator_id);
-        let noc = matches!(actor.role, Role::Admin | Role::NetworkManager | Role::Auditor | Role::Committee);
+        let noc = sees_network_state(actor.role);
         let mut tx = self.store().read().await?;
         let outages = tx.open_outages(scope, MAX_OUTAGES_SHOWN).await?;
         let counts = tx.access_state_counts(scope).await?;

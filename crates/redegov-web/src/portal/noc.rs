@@ -26,8 +26,8 @@ use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use redegov_app::noc::NocOverview;
-use redegov_domain::ids::{AccessId, IncidentId, LotId};
+use redegov_app::noc::{NocOverview, OutageRow as Outage, sees_network_state};
+use redegov_domain::ids::AccessId;
 use redegov_domain::incident::{IncidentSource, IncidentStatus};
 use redegov_domain::role::Role;
 use redegov_domain::text::fold;
@@ -36,25 +36,6 @@ use std::collections::BTreeSet;
 
 /// How often the page asks for a fresh panel, in htmx's words.
 const POLL_EVERY: &str = "every 5s";
-
-/// An open incident as the panel shows it: the store's `OutageRow`, which
-/// the app does not re-export (and the web crate does not depend on the store).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Outage {
-    pub incident_id: IncidentId,
-    pub access_id: AccessId,
-    /// Epoch seconds.
-    pub started_at: i64,
-    pub source: String,
-    pub status: String,
-    pub ticket: String,
-    pub lot_id: LotId,
-    pub lot_code: String,
-    pub holder: String,
-    pub agency_acronym: String,
-    pub municipality_name: String,
-    pub site_address: String,
-}
 
 /// How the outage list is grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,32 +214,6 @@ struct PanelFragment {
     panel: Panel,
 }
 
-/// The roles the app shows gaps and unmatched alerts to.
-fn is_noc(role: Role) -> bool {
-    matches!(role, Role::Admin | Role::NetworkManager | Role::Auditor | Role::Committee)
-}
-
-fn outages(overview: &NocOverview) -> Vec<Outage> {
-    overview
-        .outages
-        .iter()
-        .map(|r| Outage {
-            incident_id: r.incident_id,
-            access_id: r.access_id,
-            started_at: r.started_at,
-            source: r.source.clone(),
-            status: r.status.clone(),
-            ticket: r.ticket.clone(),
-            lot_id: r.lot_id,
-            lot_code: r.lot_code.clone(),
-            holder: r.holder.clone(),
-            agency_acronym: r.agency_acronym.clone(),
-            municipality_name: r.municipality_name.clone(),
-            site_address: r.site_address.clone(),
-        })
-        .collect()
-}
-
 /// The outages in group order (oldest first within a group), with each
 /// group's title and size.
 fn grouped(outages: Vec<Outage>, by: Grouping) -> (Vec<Outage>, Vec<GroupSize>) {
@@ -337,7 +292,7 @@ fn group_count(incidents: usize, accesses: usize) -> String {
 fn build_panel(overview: &NocOverview, role: Role, by: Grouping) -> Panel {
     let at = overview.at.timestamp();
     let listing = Outages { at };
-    let (sorted, group_sizes) = grouped(outages(overview), by);
+    let (sorted, group_sizes) = grouped(overview.outages.clone(), by);
     let grid = listing.grid("inoperantes", &sorted);
     let mut rows = grid.rows.into_iter();
     let groups = group_sizes
@@ -412,7 +367,7 @@ fn build_panel(overview: &NocOverview, role: Role, by: Grouping) -> Panel {
             .iter()
             .map(|g| gap_text(&g.worker, g.started_ms, g.probed, g.failed))
             .collect(),
-        unmatched: is_noc(role).then(|| unmatched_text(overview.unmatched_alerts)),
+        unmatched: sees_network_state(role).then(|| unmatched_text(overview.unmatched_alerts)),
         grouping: by.label(),
         headers: grid.headers,
         groups,
@@ -435,7 +390,7 @@ pub async fn page(
     let by = Grouping::of(&q);
     let overview = state.app.noc_overview(actor).await?;
     if let Some(format) = q.export() {
-        let (sorted, _) = grouped(outages(&overview), by);
+        let (sorted, _) = grouped(overview.outages.clone(), by);
         let listing = Outages { at: overview.at.timestamp() };
         return Ok(listing.table("Acessos inoperantes", &sorted).into_download(format, "noc-inoperantes"));
     }
@@ -486,6 +441,7 @@ pub async fn panel(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use redegov_domain::ids::{IncidentId, LotId};
 
     fn outage(id: i64, access: i64, lot: &str, holder: &str, town: &str, started_at: i64) -> Outage {
         Outage {
