@@ -32,6 +32,26 @@ pub enum Resource {
     Rules,
     /// Close a month and record adjustments.
     Closing,
+    /// Open, notify, apply, suspend and resume penalty processes.
+    Penalty,
+    /// Decide a penalty process or its appeal (contract manager or committee).
+    PenaltyDecision,
+    /// File a defense or an appeal in a penalty process (the operator).
+    Defense,
+    /// Upload an operator's invoice.
+    Invoice,
+    /// Approve an invoice for payment.
+    InvoiceApproval,
+    /// Open a dispute on lines of an invoice.
+    Dispute,
+    /// Answer a dispute (the operator).
+    DisputeAnswer,
+    /// Resolve a dispute (upheld or rejected).
+    DisputeDecision,
+    /// Register budget commitments (empenhos).
+    Commitment,
+    /// Annul commitments, set lot ceilings and the balance settings.
+    Balance,
 }
 
 impl Resource {
@@ -52,6 +72,16 @@ impl Resource {
             Resource::WindowDecision => "approve or reject maintenance windows",
             Resource::Rules => "change contract rules",
             Resource::Closing => "close months or record adjustments",
+            Resource::Penalty => "run penalty processes",
+            Resource::PenaltyDecision => "decide penalty processes",
+            Resource::Defense => "file defenses or appeals",
+            Resource::Invoice => "upload invoices",
+            Resource::InvoiceApproval => "approve invoices for payment",
+            Resource::Dispute => "open disputes",
+            Resource::DisputeAnswer => "answer disputes",
+            Resource::DisputeDecision => "resolve disputes",
+            Resource::Commitment => "register commitments",
+            Resource::Balance => "annul commitments or change ceilings and balance settings",
         }
     }
 }
@@ -74,7 +104,15 @@ pub fn may_write(role: Role, resource: Resource) -> bool {
         R::Responsibility | R::WindowDecision => matches!(role, Role::Admin | Role::NetworkManager),
         R::MaintenanceWindow => matches!(role, Role::Admin | Role::NetworkManager | Role::Operator),
         R::Rules => role == Role::Admin,
-        R::Closing => matches!(role, Role::Admin | Role::ContractManager),
+        R::Closing | R::Penalty | R::DisputeDecision | R::Balance => {
+            matches!(role, Role::Admin | Role::ContractManager)
+        }
+        R::PenaltyDecision => matches!(role, Role::Admin | Role::ContractManager | Role::Committee),
+        R::Defense | R::DisputeAnswer => role == Role::Operator,
+        R::Invoice => matches!(role, Role::Admin | Role::ContractManager | Role::Operator),
+        R::InvoiceApproval | R::Dispute | R::Commitment => {
+            matches!(role, Role::Admin | Role::ContractManager | Role::AgencyManager)
+        }
     }
 }
 

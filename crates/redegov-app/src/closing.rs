@@ -10,7 +10,7 @@ use crate::authz::{Resource, require_write};
 use crate::inventory::{ensure_sees, reference};
 use crate::{App, AppError, AppResult};
 use chrono::NaiveDate;
-use redegov_domain::billing::{AdjustmentLine, BillingLine, BillingReport, Party};
+use redegov_domain::billing::{AdjustmentLine, BillingLine, BillingReport, DeductionLine, Party};
 use redegov_domain::error::{FieldError, Rule, required};
 use redegov_domain::explain::{Explanation, OtherIncident, explain_with};
 use redegov_domain::ids::*;
@@ -25,6 +25,7 @@ use redegov_store::Tx;
 use redegov_store::closing::{
     Adjustment, ClosingBreach, ClosingLine, ClosingRecord, LineFilter, MeasuredAccess, NewAdjustment,
 };
+use redegov_store::deductions::{DeductionFilter, NewDeduction};
 use redegov_store::incidents::{MeasuredIncident, RulesRecord};
 use redegov_store::inventory::{InventoryFilter, OperatorScoped};
 use redegov_store::orders::LateOrder;
@@ -579,6 +580,9 @@ impl App {
             }
             other => other.into(),
         })?;
+        // The fine installments due this month become deduction lines of
+        // its billing reports, in the same transaction as the snapshot.
+        crate::penalties::apply_installments(&mut tx, actor, month, &lines, now).await?;
         progress(stage::COMMIT, 0, 1);
         record(
             &mut tx,
@@ -647,9 +651,9 @@ impl App {
                 net: Money::ZERO,
             });
             row.accesses += 1;
-            row.charge = row.charge + l.charge;
-            row.credit = row.credit + l.credit;
-            row.net = row.net + l.net;
+            row.charge += l.charge;
+            row.credit += l.credit;
+            row.net += l.net;
         }
         let mut out: Vec<BillingIndexRow> = rows.into_values().collect();
         let mut names: HashMap<HolderKey, String> = HashMap::new();
@@ -798,6 +802,7 @@ impl App {
         let results = self
             .month_results(actor, month, LineFilter { agency_id: Some(agency_id), ..Default::default() })
             .await?;
+        let lot_lines = self.installment_lots_lines(month, &results).await?;
         let mut tx = self.store().read().await?;
         let agency = tx.agency(agency_id).await.map_err(AppError::not_found("agency"))?;
         ensure_sees(&mut tx, actor, OperatorScoped::Agency, agency_id.0, Some(agency_id)).await?;
@@ -861,6 +866,8 @@ impl App {
         let adjustments = tx
             .adjustments(&month.to_string(), &LineFilter { agency_id: Some(agency_id), ..Default::default() })
             .await?;
+        let deductions =
+            report_deductions(&mut tx, month, &results, &lot_lines, agency_id, &lots, holder).await?;
         let mut adjustment_lines = Vec::new();
         for a in adjustments {
             let row = tx.access(a.access_id).await?;
@@ -883,8 +890,33 @@ impl App {
             contract,
             lines,
             adjustment_lines,
+            deductions,
             members,
         ))
+    }
+
+    /// While `results`' month is open: every measured line of the lots
+    /// with a fine installment due, whatever the agency (an installment is
+    /// apportioned over all the agencies of its lot). Nothing for a closed
+    /// month, whose parts are stored.
+    async fn installment_lots_lines(
+        &self,
+        month: Month,
+        results: &MonthResults,
+    ) -> AppResult<Vec<ClosingLine>> {
+        if results.closing.is_some() {
+            return Ok(Vec::new());
+        }
+        let lots: BTreeSet<LotId> = {
+            let mut tx = self.store().read().await?;
+            tx.due_installments(&month.to_string()).await?.into_iter().map(|d| d.lot_id).collect()
+        };
+        if lots.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut lines = self.preview_month(&Actor::system(), month, LineFilter::default()).await?.lines;
+        lines.retain(|l| lots.contains(&l.lot_id));
+        Ok(lines)
     }
 
     /// The rules versions of a lot. The contract's rules are public to
@@ -942,6 +974,81 @@ impl App {
         tx.commit().await?;
         Ok(stored)
     }
+}
+
+/// The deduction lines of one agency's report with `holder` in `month`:
+/// those stored for the month (the applied installments of a closed month,
+/// the credits of upheld disputes) and, while the month is open, the parts
+/// its due installments would get from the current measurement of their
+/// lots (`lot_lines`, every agency's). The parts
+/// of one installment or dispute make one line; a consortium's members'
+/// parts stay as they were split.
+async fn report_deductions(
+    tx: &mut Tx,
+    month: Month,
+    results: &MonthResults,
+    lot_lines: &[ClosingLine],
+    agency_id: AgencyId,
+    lots: &HashMap<LotId, redegov_domain::inventory::Lot>,
+    holder: LotHolder,
+) -> AppResult<Vec<DeductionLine>> {
+    let filter =
+        DeductionFilter { month: Some(month.to_string()), agency_id: Some(agency_id), ..Default::default() };
+    let mut parts: Vec<NewDeduction> =
+        tx.deductions(&filter).await?.into_iter().map(|d| d.deduction).collect();
+    if results.closing.is_none() {
+        parts.extend(
+            crate::penalties::installment_deductions(tx, month, lot_lines)
+                .await?
+                .into_iter()
+                .filter(|d| d.agency_id == agency_id),
+        );
+    }
+    let mut lines: Vec<DeductionLine> = Vec::new();
+    for d in parts.into_iter().filter(|d| lots.get(&d.lot_id).is_some_and(|lot| lot.holder == holder)) {
+        let consortium = matches!(holder, LotHolder::Consortium(_));
+        match lines.iter_mut().find(|l| l.kind == d.kind && l.source_id == d.source_id) {
+            Some(line) => {
+                line.amount += d.amount;
+                if consortium {
+                    line.parts.push((d.operator_id.0, d.amount));
+                }
+            }
+            None => lines.push(DeductionLine {
+                kind: d.kind,
+                source_id: d.source_id,
+                description: d.description,
+                amount: d.amount,
+                parts: if consortium { vec![(d.operator_id.0, d.amount)] } else { vec![] },
+            }),
+        }
+    }
+    Ok(lines)
+}
+
+/// The operators bearing a lot holder's parts, with their shares in basis
+/// points: a single operator at 10,000, or a consortium's members.
+pub async fn holder_members(tx: &mut Tx, holder: LotHolder) -> AppResult<Vec<(i64, i64)>> {
+    Ok(match holder {
+        LotHolder::Operator(o) => vec![(o.0, 10_000)],
+        LotHolder::Consortium(c) => tx
+            .consortium(c)
+            .await
+            .map_err(AppError::not_found("consortium"))?
+            .members
+            .iter()
+            .map(|m| (m.operator_id.0, m.share_bp))
+            .collect(),
+    })
+}
+
+/// The first month from `month` on that is not closed: where a correction
+/// of `month` (a dispute's credit) is applied.
+pub async fn first_open_month(tx: &mut Tx, mut month: Month) -> AppResult<Month> {
+    while tx.closing(&month.to_string()).await?.is_some() {
+        month = month.next();
+    }
+    Ok(month)
 }
 
 /// One billing report available in a month.

@@ -13,15 +13,18 @@ pub mod auth;
 pub mod authz;
 pub mod calendar;
 pub mod closing;
+pub mod commitments;
 pub mod demo;
 pub mod error;
 pub mod import;
 pub mod incidents;
 pub mod inventory;
+pub mod invoices;
 pub mod mail;
 pub mod monitor;
 pub mod noc;
 pub mod orders;
+pub mod penalties;
 pub mod probing;
 mod records;
 

@@ -59,8 +59,8 @@ fn main() {
     let mut charge = Money::ZERO;
     for a in &data {
         let m = measure(month, a);
-        credit = credit + m.credit;
-        charge = charge + m.charge;
+        credit += m.credit;
+        charge += m.charge;
     }
     let elapsed = started.elapsed();
     println!(

@@ -65,6 +65,8 @@ pub enum Rule {
     ActionNotAllowed { action: &'static str, status: &'static str },
     /// Pending items of a party (`agency`, `operator`) are still open.
     PendingItemsOpen { party: &'static str },
+    /// A deadline (a penalty process's defense or appeal) ended on this day.
+    DeadlinePassed { due_on: chrono::NaiveDate },
 }
 
 impl Rule {
@@ -99,6 +101,7 @@ impl Rule {
             Rule::AdhesionPolicy { .. } => "adhesion_policy",
             Rule::ActionNotAllowed { .. } => "action_not_allowed",
             Rule::PendingItemsOpen { .. } => "pending_items_open",
+            Rule::DeadlinePassed { .. } => "deadline_passed",
         }
     }
 
@@ -161,6 +164,9 @@ impl Rule {
                 let who = if *party == "agency" { "do órgão" } else { "da operadora" };
                 format!("há pendências {who} em aberto; resolva-as antes")
             }
+            Rule::DeadlinePassed { due_on } => {
+                format!("o prazo terminou em {}", due_on.format("%d/%m/%Y"))
+            }
         }
     }
 
@@ -218,6 +224,7 @@ impl Rule {
                 format!("action {action} is not allowed in status {status}")
             }
             Rule::PendingItemsOpen { party } => format!("pending items of the {party} are still open"),
+            Rule::DeadlinePassed { due_on } => format!("the deadline ended on {}", due_on.format("%Y-%m-%d")),
         }
     }
 }

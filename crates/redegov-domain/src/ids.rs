@@ -52,4 +52,20 @@ id_type!(
     OrderId,
     /// A pending item of a service order's survey.
     PendingItemId,
+    /// A penalty process (processo administrativo de multa).
+    PenaltyId,
+    /// An installment of an applied fine.
+    InstallmentId,
+    /// A document attached to a penalty process (defense, decision).
+    AttachmentId,
+    /// An operator's invoice (fatura) for one agency and month.
+    InvoiceId,
+    /// A line of an operator's invoice.
+    InvoiceLineId,
+    /// A dispute (contestação / glosa) on lines of an invoice.
+    DisputeId,
+    /// A budget commitment (empenho).
+    CommitmentId,
+    /// A deduction line of a billing report (fine installment part, upheld dispute).
+    DeductionId,
 );

@@ -7,7 +7,7 @@
 use crate::error::{FieldError, Rule, Valid};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::ops::{Add, Neg, Sub};
+use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
 
 /// An amount of Brazilian reais, in integer centavos.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
@@ -103,6 +103,18 @@ impl Sub for Money {
     type Output = Money;
     fn sub(self, rhs: Money) -> Money {
         Money(self.0 - rhs.0)
+    }
+}
+
+impl AddAssign for Money {
+    fn add_assign(&mut self, rhs: Money) {
+        self.0 += rhs.0;
+    }
+}
+
+impl SubAssign for Money {
+    fn sub_assign(&mut self, rhs: Money) {
+        self.0 -= rhs.0;
     }
 }
 

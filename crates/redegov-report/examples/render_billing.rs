@@ -64,6 +64,7 @@ fn main() -> ExitCode {
             reason: "Interrupção de 5 h em 12/09 reconhecida após o fechamento (chamado 4711)".to_string(),
             credit: Money::from_centavos(12_345),
         }],
+        vec![],
         vec![
             (party(3, "Alfa Telecomunicações S.A.", "110000000001"), 6_000),
             (party(4, "Beta Redes e Serviços Ltda.", "220000000001"), 4_000),

@@ -46,6 +46,7 @@ struct Data<'a> {
     /// Sums of the charge, discount and net columns of `lines`.
     lines_total: Amounts,
     adjustments: Vec<AdjustmentData<'a>>,
+    deductions: Vec<DeductionData<'a>>,
     totals: TotalsData,
     parts: Vec<PartData<'a>>,
     /// Sums of the columns of `parts`.
@@ -87,10 +88,19 @@ struct AdjustmentData<'a> {
 }
 
 #[derive(Serialize)]
+struct DeductionData<'a> {
+    /// "Parcela de multa", "Contestação procedente".
+    kind: &'static str,
+    description: &'a str,
+    amount: String,
+}
+
+#[derive(Serialize)]
 struct TotalsData {
     charge: String,
     credit: String,
     adjustments: String,
+    deductions: String,
     net: String,
 }
 
@@ -101,6 +111,7 @@ struct PartData<'a> {
     share: String,
     charge: String,
     credit: String,
+    deductions: String,
     net: String,
 }
 
@@ -109,6 +120,7 @@ struct PartsTotal {
     share: String,
     charge: String,
     credit: String,
+    deductions: String,
     net: String,
 }
 
@@ -132,10 +144,20 @@ impl<'a> Data<'a> {
                 net: sum(|l| l.net),
             },
             adjustments: report.adjustments.iter().map(AdjustmentData::of).collect(),
+            deductions: report
+                .deductions
+                .iter()
+                .map(|d| DeductionData {
+                    kind: d.kind.label(),
+                    description: &d.description,
+                    amount: d.amount.format_brl(),
+                })
+                .collect(),
             totals: TotalsData {
                 charge: report.totals.charge.format_brl(),
                 credit: report.totals.credit.format_brl(),
                 adjustments: report.totals.adjustments.format_brl(),
+                deductions: report.totals.deductions.format_brl(),
                 net: report.totals.net.format_brl(),
             },
             parts: report.parts.iter().map(PartData::of).collect(),
@@ -143,6 +165,7 @@ impl<'a> Data<'a> {
                 share: format_percent_bp(report.parts.iter().map(|p| p.share_basis_points).sum()),
                 charge: part_sum(|p| p.charge),
                 credit: part_sum(|p| p.credit),
+                deductions: part_sum(|p| p.deductions),
                 net: part_sum(|p| p.net),
             },
         }
@@ -190,6 +213,7 @@ impl<'a> PartData<'a> {
             share: format_percent_bp(part.share_basis_points),
             charge: part.charge.format_brl(),
             credit: part.credit.format_brl(),
+            deductions: part.deductions.format_brl(),
             net: part.net.format_brl(),
         }
     }
@@ -281,6 +305,7 @@ mod tests {
             "1/2026".into(),
             vec![line],
             vec![adjustment],
+            vec![],
             vec![(party(3), 5_000), (party(4), 5_000)],
         );
         let (pdf, warnings) = typeset_billing(&report, "22/11/2026 14:03").expect("renders");

@@ -1,7 +1,7 @@
 //! The background job loop of `redegov serve`: every tick it delivers the
 //! e-mail outbox (when an SMTP server is configured) and the operators'
-//! webhooks, and runs the other scheduled jobs (orders; monitoring
-//! retention, daily). Each job is a use case of `redegov_app`; this loop only
+//! webhooks, and runs the other scheduled jobs (orders; penalty deadlines;
+//! monitoring retention, daily). Each job is a use case of `redegov_app`; this loop only
 //! calls them and logs what they did. A failing job is logged and tried
 //! again at the next tick: it never stops the loop or the server.
 
@@ -54,6 +54,7 @@ pub async fn run(app: App, mail: Option<MailTransport>, every: Duration) {
         // They queue their e-mails with `redegov_app::mail::enqueue`, so they
         // run before the delivery below and their messages go out this tick.
         order_jobs(&app).await;
+        penalty_deadlines(&app).await;
         if pruned.is_none_or(|at| at.elapsed() >= RETENTION_EVERY) {
             match app.prune_monitoring().await {
                 Ok(n) if n > 0 => tracing::info!(rows = n, "monitoring retention applied"),
@@ -88,6 +89,15 @@ async fn order_jobs(app: &App) {
         Ok(report) if report != Default::default() => tracing::info!(?report, "service-order jobs"),
         Ok(_) => {}
         Err(e) => tracing::error!(error = %e, "service-order jobs failed; trying again at the next tick"),
+    }
+}
+
+/// Penalty processes: defense deadlines and appeal windows that have passed.
+async fn penalty_deadlines(app: &App) {
+    match app.run_penalty_deadlines().await {
+        Ok(0) => {}
+        Ok(moved) => tracing::info!(moved, "penalty deadlines"),
+        Err(e) => tracing::error!(error = %e, "penalty deadline job failed; trying again at the next tick"),
     }
 }
 

@@ -10,13 +10,17 @@
 pub mod audit;
 pub mod calendar;
 pub mod closing;
+pub mod commitments;
+pub mod deductions;
 pub mod dialect;
 pub mod error;
 pub mod incidents;
 pub mod inventory;
+pub mod invoices;
 pub mod mail;
 pub mod monitor;
 pub mod orders;
+pub mod penalties;
 mod query;
 pub mod users;
 

@@ -11,7 +11,7 @@
 use crate::export::{Cell, Table};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use redegov_domain::billing::BillingReport;
+use redegov_domain::billing::{BillingReport, DeductionKind};
 use redegov_domain::money::{Money, format_percent_bp};
 use redegov_domain::time::{Timestamp, format_local};
 
@@ -52,7 +52,7 @@ impl BillingFormat {
 }
 
 /// The columns of the spreadsheet renderings.
-const HEADERS: [&str; 14] = [
+const HEADERS: [&str; 15] = [
     "Tipo",
     "Acesso",
     "Designação",
@@ -65,6 +65,7 @@ const HEADERS: [&str; 14] = [
     "Valor faturado",
     "Desconto",
     "Ajuste",
+    "Multas e contestações",
     "Valor líquido",
     "Observação",
 ];
@@ -80,9 +81,11 @@ fn blank() -> Cell {
 
 /// The report as one table: a row per access (`acesso`), a row per
 /// adjustment (`ajuste`, its credit in the `Ajuste` column and subtracted
-/// from `Valor líquido`), the totals row (`total`, equal to
-/// `report.totals`) and, for a consortium, a row per member's part
-/// (`parte`; its discount includes the adjustments, as in the PDF).
+/// from `Valor líquido`), a row per fine installment or upheld dispute
+/// (`multa`, `contestacao`, in `Multas e contestações`), the totals row
+/// (`total`, equal to `report.totals`) and, for a consortium, a row per
+/// member's part (`parte`; its discount includes the adjustments, as in
+/// the PDF).
 pub fn billing_table(report: &BillingReport) -> Table {
     let title = format!("Faturamento {}", report.month);
     let mut t = Table::new(&title, &HEADERS);
@@ -99,6 +102,7 @@ pub fn billing_table(report: &BillingReport) -> Table {
             Cell::Int(l.downtime_seconds),
             l.charge.into(),
             l.credit.into(),
+            Money::ZERO.into(),
             Money::ZERO.into(),
             l.net.into(),
             blank(),
@@ -118,8 +122,32 @@ pub fn billing_table(report: &BillingReport) -> Table {
             Money::ZERO.into(),
             Money::ZERO.into(),
             a.credit.into(),
+            Money::ZERO.into(),
             (-a.credit).into(),
             format!("ajuste #{} referente a {}: {}", a.id, a.refers_to, a.reason).into(),
+        ]);
+    }
+    for d in &report.deductions {
+        t.push(vec![
+            match d.kind {
+                DeductionKind::Penalty => "multa",
+                DeductionKind::Dispute => "contestacao",
+            }
+            .into(),
+            blank(),
+            d.kind.label().into(),
+            blank(),
+            blank(),
+            blank(),
+            blank(),
+            blank(),
+            blank(),
+            Money::ZERO.into(),
+            Money::ZERO.into(),
+            Money::ZERO.into(),
+            d.amount.into(),
+            (-d.amount).into(),
+            d.description.as_str().into(),
         ]);
     }
     let totals = &report.totals;
@@ -141,6 +169,7 @@ pub fn billing_table(report: &BillingReport) -> Table {
         totals.charge.into(),
         totals.credit.into(),
         totals.adjustments.into(),
+        totals.deductions.into(),
         totals.net.into(),
         format!("contrato {}, {status}", report.contract).into(),
     ]);
@@ -158,6 +187,7 @@ pub fn billing_table(report: &BillingReport) -> Table {
             p.charge.into(),
             p.credit.into(),
             blank(),
+            p.deductions.into(),
             p.net.into(),
             format!(
                 "cota de {} no consórcio, desconto inclui ajustes",
@@ -256,7 +286,7 @@ pub fn billing_download(report: &BillingReport, format: BillingFormat, generated
 #[cfg(test)]
 mod tests {
     use super::*;
-    use redegov_domain::billing::{AdjustmentLine, BillingLine, Party};
+    use redegov_domain::billing::{AdjustmentLine, BillingLine, DeductionLine, Party};
 
     fn party(id: i64, name: &str) -> Party {
         Party { id, name: name.into(), cnpj: String::new() }
@@ -293,6 +323,13 @@ mod tests {
             "12/2026".into(),
             vec![line(1, 100_000, 1_075), line(2, 67_742, 134)],
             vec![adj],
+            vec![DeductionLine {
+                kind: DeductionKind::Penalty,
+                source_id: 4,
+                description: "Multa PM-2026/0001 — parcela 1 de 3".into(),
+                amount: Money::from_centavos(3_333),
+                parts: vec![],
+            }],
             vec![(party(5, "Alfa"), 6_000), (party(6, "Beta"), 4_000)],
         )
     }
@@ -316,19 +353,29 @@ mod tests {
         let rows = csv_rows(&billing_csv(&r));
         assert_eq!(rows[0][0], "Tipo");
         let kinds: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
-        assert_eq!(kinds, vec!["acesso", "acesso", "ajuste", "total", "parte", "parte"]);
+        assert_eq!(kinds, vec!["acesso", "acesso", "ajuste", "multa", "total", "parte", "parte"]);
         assert_eq!(rows[1][7], "99,8656");
         let total = rows.iter().find(|r| r[0] == "total").expect("totals row");
-        for (col, expected) in
-            [(9, r.totals.charge), (10, r.totals.credit), (11, r.totals.adjustments), (12, r.totals.net)]
-        {
+        for (col, expected) in [
+            (9, r.totals.charge),
+            (10, r.totals.credit),
+            (11, r.totals.adjustments),
+            (12, r.totals.deductions),
+            (13, r.totals.net),
+        ] {
             assert_eq!(centavos(&total[col]), expected.centavos(), "column {}", HEADERS[col]);
-            let sum: i64 =
-                rows.iter().filter(|r| r[0] == "acesso" || r[0] == "ajuste").map(|r| centavos(&r[col])).sum();
+            let sum: i64 = rows
+                .iter()
+                .filter(|r| matches!(r[0].as_str(), "acesso" | "ajuste" | "multa"))
+                .map(|r| centavos(&r[col]))
+                .sum();
             assert_eq!(sum, expected.centavos(), "rows of column {} add up", HEADERS[col]);
         }
-        let parts: i64 = rows.iter().filter(|r| r[0] == "parte").map(|r| centavos(&r[12])).sum();
-        assert_eq!(parts, r.totals.net.centavos());
+        for col in [12, 13] {
+            let parts: i64 = rows.iter().filter(|r| r[0] == "parte").map(|r| centavos(&r[col])).sum();
+            let whole = if col == 12 { r.totals.deductions } else { r.totals.net };
+            assert_eq!(parts, whole.centavos(), "the parts of column {} add up", HEADERS[col]);
+        }
     }
 
     #[test]

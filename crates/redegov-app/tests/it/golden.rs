@@ -63,10 +63,10 @@ fn render(r: &redegov_app::closing::MonthResults, lots: &HashMap<LotId, String>)
         let s = per_lot.entry(l.lot_id).or_default();
         s.accesses += 1;
         s.credited += usize::from(l.credit > Money::ZERO);
-        s.charge = s.charge + l.charge;
-        s.credit = s.credit + l.credit;
-        s.net = s.net + l.net;
-        s.penalty = s.penalty + l.penalty;
+        s.charge += l.charge;
+        s.credit += l.credit;
+        s.net += l.net;
+        s.penalty += l.penalty;
     }
     for b in &r.breaches {
         let s = per_lot.entry(lot_of[&b.access_id]).or_default();
@@ -102,10 +102,10 @@ fn render(r: &redegov_app::closing::MonthResults, lots: &HashMap<LotId, String>)
         );
         total.accesses += s.accesses;
         total.credited += s.credited;
-        total.charge = total.charge + s.charge;
-        total.credit = total.credit + s.credit;
-        total.net = total.net + s.net;
-        total.penalty = total.penalty + s.penalty;
+        total.charge += s.charge;
+        total.credit += s.credit;
+        total.net += s.net;
+        total.penalty += s.penalty;
         total.availability_breaches += s.availability_breaches;
         total.repair_breaches += s.repair_breaches;
     }

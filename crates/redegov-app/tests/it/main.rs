@@ -4,11 +4,14 @@
 
 mod calendar;
 mod closing;
+mod commitments;
 mod golden;
 mod import_incidents;
+mod invoices;
 mod mail;
 mod monitor;
 mod orders;
+mod penalties;
 mod probing;
 
 use redegov_app::import::ImportKind;

@@ -5,7 +5,9 @@
 //! CI (`CI=true`), where its absence is a failure.
 
 use redegov_domain::Money;
-use redegov_domain::billing::{AdjustmentLine, BillingLine, BillingReport, Party};
+use redegov_domain::billing::{
+    AdjustmentLine, BillingLine, BillingReport, DeductionKind, DeductionLine, Party,
+};
 use redegov_domain::document::Cnpj;
 use redegov_report::billing_pdf;
 use std::process::Command;
@@ -71,7 +73,19 @@ fn adjustment() -> AdjustmentLine {
     }
 }
 
-/// October 2026 for a two-member consortium (60 % / 40 %) with one adjustment.
+/// A fine installment's part, split 60/40 when it was made.
+fn deduction() -> DeductionLine {
+    DeductionLine {
+        kind: DeductionKind::Penalty,
+        source_id: 7,
+        description: "Multa PM-2026/0003 — parcela 2 de 6".to_string(),
+        amount: Money::from_centavos(50_001),
+        parts: vec![(3, Money::from_centavos(30_001)), (4, Money::from_centavos(20_000))],
+    }
+}
+
+/// October 2026 for a two-member consortium (60 % / 40 %) with one
+/// adjustment and one fine installment.
 fn consortium_report(lines: usize, closed: bool) -> BillingReport {
     BillingReport::build(
         "2026-10".to_string(),
@@ -81,6 +95,7 @@ fn consortium_report(lines: usize, closed: bool) -> BillingReport {
         "SEPLAG 123/2015".to_string(),
         (0..lines).map(line).collect(),
         vec![adjustment()],
+        vec![deduction()],
         vec![
             (party(3, "Alfa Telecomunicações S.A.", "110000000001"), 6_000),
             (party(4, "Beta Redes e Serviços Ltda.", "220000000001"), 4_000),
@@ -151,16 +166,19 @@ fn a_consortium_month_of_120_lines_prints_totals_parts_and_pages() {
         report.parts[0].member.cnpj.as_str(),
         "60 %",
         "40 %",
+        "Total de multas e contestações",
+        "Parcela de multa",
+        "PM-2026/0003 — parcela 2 de 6",
     ] {
         assert!(text.contains(expected), "missing {expected:?}");
     }
     let totals = report.totals;
-    for amount in [totals.charge, totals.credit, totals.adjustments, totals.net] {
+    for amount in [totals.charge, totals.credit, totals.adjustments, totals.deductions, totals.net] {
         let formatted = amount.format_brl();
         assert!(text.contains(&formatted), "missing total {formatted}");
     }
     for part in &report.parts {
-        for amount in [part.charge, part.credit, part.net] {
+        for amount in [part.charge, part.credit, part.deductions, part.net] {
             assert!(text.contains(&amount.format_brl()), "missing part amount {}", amount.format_brl());
         }
     }
@@ -199,6 +217,7 @@ fn a_single_operator_without_adjustments_has_neither_section_and_text_stays_text
         vec![odd.clone(), line(1)],
         vec![],
         vec![],
+        vec![],
     );
     let pdf = billing_pdf(&report, GENERATED_AT).expect("renders");
     let Some(text) = pdf_text(&pdf, "operator") else { return };
@@ -207,4 +226,5 @@ fn a_single_operator_without_adjustments_has_neither_section_and_text_stays_text
     assert!(text.contains(&report.totals.net.format_brl()));
     assert!(!text.contains("Partes dos consorciados"));
     assert!(!text.contains("Ajustes de meses fechados"));
+    assert!(!text.contains("Total de multas e contestações"), "no deductions, no section");
 }

@@ -8,13 +8,16 @@
 //! explanations, billing reports and adjustments in [`months`].
 
 pub mod calendar;
+pub mod commitments;
 pub mod dto;
 mod handlers;
 pub mod incidents;
+pub mod invoices;
 pub mod monitor;
 pub mod months;
 pub mod openapi;
 pub mod orders;
+pub mod penalties;
 
 use crate::WebState;
 use crate::error::ApiError;
@@ -92,6 +95,9 @@ pub fn routes() -> Router<WebState> {
             "/operators/{id}/webhook",
             axum::routing::put(monitor::put_webhook).delete(monitor::delete_webhook),
         )
+        .merge(penalties::routes())
+        .merge(invoices::routes())
+        .merge(commitments::routes())
         .route("/openapi.json", get(openapi::document))
         .merge(openapi::swagger_ui())
         .fallback(|| async {

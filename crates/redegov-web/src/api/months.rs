@@ -715,6 +715,26 @@ pub struct AdjustmentLineOut {
     pub credit_centavos: i64,
 }
 
+/// A deduction applied in the month: a fine installment's part or an
+/// upheld dispute's credit.
+#[derive(Serialize, ToSchema)]
+pub struct DeductionLineOut {
+    /// `penalty` or `dispute`.
+    pub kind: &'static str,
+    /// The installment's or the dispute's id.
+    pub source_id: i64,
+    pub description: String,
+    pub amount_centavos: i64,
+    /// For a consortium, each member's part as split when it was made.
+    pub parts: Vec<DeductionPartOut>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeductionPartOut {
+    pub operator_id: i64,
+    pub amount_centavos: i64,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct BillingTotalsOut {
     pub charge_centavos: i64,
@@ -722,7 +742,9 @@ pub struct BillingTotalsOut {
     pub credit_centavos: i64,
     /// Credits of the adjustment lines.
     pub adjustments_centavos: i64,
-    /// charge − credit − adjustments.
+    /// Fine installments and upheld disputes.
+    pub deductions_centavos: i64,
+    /// charge − credit − adjustments − deductions.
     pub net_centavos: i64,
 }
 
@@ -733,6 +755,8 @@ pub struct MemberPartOut {
     pub charge_centavos: i64,
     /// Its part of the credits, adjustments included.
     pub credit_centavos: i64,
+    /// Its parts of the deduction lines.
+    pub deductions_centavos: i64,
     pub net_centavos: i64,
 }
 
@@ -750,6 +774,7 @@ pub struct BillingReportOut {
     pub contract: String,
     pub lines: Vec<BillingLineOut>,
     pub adjustments: Vec<AdjustmentLineOut>,
+    pub deductions: Vec<DeductionLineOut>,
     pub totals: BillingTotalsOut,
     /// Empty unless the holder is a consortium.
     pub parts: Vec<MemberPartOut>,
@@ -794,10 +819,29 @@ fn report_out(r: &BillingReport, holder: LotHolder) -> BillingReportOut {
                 credit_centavos: c(a.credit),
             })
             .collect(),
+        deductions: r
+            .deductions
+            .iter()
+            .map(|d| DeductionLineOut {
+                kind: d.kind.code(),
+                source_id: d.source_id,
+                description: d.description.clone(),
+                amount_centavos: c(d.amount),
+                parts: d
+                    .parts
+                    .iter()
+                    .map(|&(operator_id, amount)| DeductionPartOut {
+                        operator_id,
+                        amount_centavos: c(amount),
+                    })
+                    .collect(),
+            })
+            .collect(),
         totals: BillingTotalsOut {
             charge_centavos: c(r.totals.charge),
             credit_centavos: c(r.totals.credit),
             adjustments_centavos: c(r.totals.adjustments),
+            deductions_centavos: c(r.totals.deductions),
             net_centavos: c(r.totals.net),
         },
         parts: r
@@ -808,6 +852,7 @@ fn report_out(r: &BillingReport, holder: LotHolder) -> BillingReportOut {
                 share_basis_points: p.share_basis_points,
                 charge_centavos: c(p.charge),
                 credit_centavos: c(p.credit),
+                deductions_centavos: c(p.deductions),
                 net_centavos: c(p.net),
             })
             .collect(),

@@ -89,6 +89,8 @@ use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, Ref, RefOr, Require
         PartyOut,
         BillingLineOut,
         AdjustmentLineOut,
+        DeductionLineOut,
+        DeductionPartOut,
         BillingTotalsOut,
         MemberPartOut,
         BillingReportOut,
@@ -428,6 +430,9 @@ fn build() -> OpenApiDoc {
     super::calendar::openapi(&mut doc);
     super::orders::openapi(&mut doc);
     super::monitor::openapi(&mut doc);
+    super::penalties::openapi(&mut doc);
+    super::invoices::openapi(&mut doc);
+    super::commitments::openapi(&mut doc);
     doc.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
     doc
 }

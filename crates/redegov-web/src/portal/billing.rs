@@ -25,7 +25,7 @@ use crate::reports::{BillingFormat, billing_download};
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use redegov_app::{AccessRow, ClosingLine, InventoryFilter, LineFilter, Page};
-use redegov_domain::billing::{AdjustmentLine, BillingLine, BillingReport, MemberPart};
+use redegov_domain::billing::{AdjustmentLine, BillingLine, BillingReport, DeductionLine, MemberPart};
 use redegov_domain::ids::{AccessId, AgencyId, ConsortiumId, LotId, OperatorId};
 use redegov_domain::inventory::LotHolder;
 use redegov_domain::measure::Month;
@@ -143,9 +143,9 @@ fn month_reports(
             net: Money::ZERO,
         });
         r.accesses += 1;
-        r.charge = r.charge + l.charge;
-        r.credit = r.credit + l.credit;
-        r.net = r.net + l.net;
+        r.charge += l.charge;
+        r.credit += l.credit;
+        r.net += l.net;
     }
     by_holder.into_values().collect()
 }
@@ -400,6 +400,18 @@ impl Listing for AdjustmentLines {
     }
 }
 
+struct DeductionLines;
+
+impl Listing for DeductionLines {
+    type Item = DeductionLine;
+    const COLUMNS: &'static [Column] =
+        &[Column::both("Tipo"), Column::both("Referência"), Column::both("Valor")];
+
+    fn cells(&self, d: &DeductionLine) -> Vec<Col> {
+        vec![Col::text(d.kind.label()), Col::text(&d.description), Col::money(d.amount)]
+    }
+}
+
 struct Parts;
 
 impl Listing for Parts {
@@ -410,6 +422,7 @@ impl Listing for Parts {
         Column::both("Participação"),
         Column::both("Faturado"),
         Column::both("Descontos"),
+        Column::both("Multas e contestações"),
         Column::both("Líquido"),
     ];
 
@@ -420,6 +433,7 @@ impl Listing for Parts {
             Col { numeric: true, ..Col::text(format_percent_bp(p.share_basis_points)) },
             Col::money(p.charge),
             Col::money(p.credit),
+            Col::money(p.deductions),
             Col::money(p.net),
         ]
     }
@@ -481,7 +495,20 @@ fn report_page(
     ];
     if !r.adjustments.is_empty() {
         page.kpis.insert(2, Kpi::new("Ajustes", t.adjustments.format_brl(), "correções de meses fechados"));
-        page.kpis[3].note = "faturado − descontos − ajustes".into();
+    }
+    if !r.deductions.is_empty() {
+        let at = page.kpis.len() - 1;
+        page.kpis
+            .insert(at, Kpi::new("Multas e contestações", t.deductions.format_brl(), "parcelas e créditos"));
+    }
+    if let Some(net) = page.kpis.last_mut() {
+        net.note = match (r.adjustments.is_empty(), r.deductions.is_empty()) {
+            (true, true) => "faturado − descontos",
+            (false, true) => "faturado − descontos − ajustes",
+            (true, false) => "faturado − descontos − multas e contestações",
+            (false, false) => "faturado − descontos − ajustes − multas e contestações",
+        }
+        .into();
     }
     let mut lines = ReportLines { month }.grid("linhas", &r.lines).empty_text("Nenhum acesso no relatório.");
     if !r.lines.is_empty() {
@@ -500,6 +527,14 @@ fn report_page(
             DetailSection::new("Ajustes de meses fechados")
                 .id("ajustes")
                 .grid(AdjustmentLines.grid("ajustes", &r.adjustments)),
+        );
+    }
+    if !r.deductions.is_empty() {
+        page.sections.push(
+            DetailSection::new("Multas e contestações")
+                .id("deducoes")
+                .note("Parcelas de multas rateadas pelo valor faturado de cada órgão e créditos de contestações procedentes.")
+                .grid(DeductionLines.grid("deducoes", &r.deductions)),
         );
     }
     if !r.parts.is_empty() {
@@ -525,7 +560,7 @@ pub async fn report(
     let (app, actor) = (&state.app, user.actor());
     let report = app.billing_report(actor, month, agency, holder).await?;
     // A report exists where the agency has accesses of that holder.
-    if report.lines.is_empty() && report.adjustments.is_empty() {
+    if report.lines.is_empty() && report.adjustments.is_empty() && report.deductions.is_empty() {
         return Err(PageError::not_found());
     }
     let q = ListQuery::parse(raw.as_deref());

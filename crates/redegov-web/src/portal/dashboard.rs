@@ -94,7 +94,7 @@ impl Summary {
             lot.total += line.count;
             if active(line) {
                 lot.active += line.count;
-                lot.active_value = lot.active_value + line.monthly_value;
+                lot.active_value += line.monthly_value;
             }
         }
         by_lot.sort_by_key(|l| natural_key(&l.code));
@@ -105,7 +105,7 @@ impl Summary {
                     h.lots += 1;
                     h.total += lot.total;
                     h.active += lot.active;
-                    h.active_value = h.active_value + lot.active_value;
+                    h.active_value += lot.active_value;
                 }
                 None => by_holder.push(HolderTotal {
                     holder: lot.holder.clone(),

@@ -242,11 +242,13 @@ impl ActionForm {
 }
 
 /// The form field a rule's field name refers to: `probe_targets[1]` is the
-/// `probe_targets` box, and prices are typed in reais, not centavos.
+/// `probe_targets` box, and prices and amounts are typed in reais, not
+/// centavos.
 pub fn form_field(rule_field: &str) -> &str {
     let base = rule_field.split(['[', '.']).next().unwrap_or(rule_field);
     match base {
         "monthly_price_centavos" => "monthly_price",
+        "amount_centavos" => "amount",
         other => other,
     }
 }

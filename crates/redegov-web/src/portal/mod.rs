@@ -20,6 +20,7 @@ mod availability;
 mod billing;
 mod charts;
 mod columns;
+mod commitments;
 mod dashboard;
 mod details;
 mod edits;
@@ -130,6 +131,7 @@ pub fn routes() -> Router<WebState> {
                 // A pasted CSV may be far larger than axum's 2 MB form default.
                 .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES)),
         )
+        .merge(commitments::routes())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
@@ -231,6 +233,7 @@ enum Section {
     Windows,
     Months,
     Billing,
+    Commitments,
 }
 
 /// The layout around every page: title, the signed-in user and the menu.
@@ -268,7 +271,7 @@ impl Chrome {
     fn new(user: &PortalUser, section: Section, title: impl Into<String>) -> Chrome {
         let role = user.actor().role;
         let work = work_menu(role);
-        let entries: [(Section, &'static str, &'static str, bool); 14] = [
+        let entries: [(Section, &'static str, &'static str, bool); 15] = [
             (Section::Dashboard, "Painel", "/", true),
             (Section::Noc, "NOC", "/noc", true),
             (Section::Orders, "Ordens de serviço", "/ordens", true),
@@ -276,6 +279,7 @@ impl Chrome {
             (Section::Windows, "Manutenções", "/manutencoes", work.windows),
             (Section::Months, "Meses", "/meses", work.months),
             (Section::Billing, "Faturamento", "/faturamento", work.billing),
+            (Section::Commitments, "Empenhos", "/empenhos", work.billing),
             (Section::Accesses, "Acessos", "/acessos", true),
             (Section::Sites, "Unidades", "/unidades", true),
             (Section::Agencies, "Órgãos", "/orgaos", true),

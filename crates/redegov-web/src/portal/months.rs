@@ -279,10 +279,10 @@ fn per_lot(lines: &[ClosingLine], breaches: &[ClosingBreach], names: &Names) -> 
         t.billable_seconds += l.billable_seconds;
         t.downtime_seconds += l.downtime_seconds;
         t.target_micro = t.target_micro.min(l.target_micro);
-        t.charge = t.charge + l.charge;
-        t.credit = t.credit + l.credit;
-        t.net = t.net + l.net;
-        t.penalty = t.penalty + l.penalty;
+        t.charge += l.charge;
+        t.credit += l.credit;
+        t.net += l.net;
+        t.penalty += l.penalty;
     }
     for b in breaches {
         if let Some(t) = lot_of.get(&b.access_id).and_then(|lot| lots.iter_mut().find(|t| t.lot_id == *lot)) {

@@ -301,7 +301,7 @@ async fn a_month_end_to_end_through_http(db: TestDb) {
     let csv = String::from_utf8(csv).expect("utf-8");
     assert!(csv.starts_with("\u{feff}Tipo;Acesso;"), "{csv}");
     let total_row = csv.lines().find(|l| l.starts_with("total;")).expect("totals row");
-    assert!(total_row.contains(";2263,80;20,21;0,00;2243,59;"), "{total_row}");
+    assert!(total_row.contains(";2263,80;20,21;0,00;0,00;2243,59;"), "{total_row}");
     let (status, mime, disposition, xlsx) = download(&t, &format!("{alfa_path}?format=xlsx"), &w.admin).await;
     assert_eq!(
         (status, mime.as_str()),

@@ -4,12 +4,17 @@
 
 mod api_calendar;
 mod api_closing;
+mod api_commitments;
 mod api_errors;
+mod api_invoices;
 mod api_monitor;
 mod api_orders;
+mod api_penalties;
 mod browser;
 mod browser_orders;
 mod matrix;
+mod matrix_invoices;
+mod matrix_penalties;
 mod portal;
 mod portal_closing;
 mod portal_noc;

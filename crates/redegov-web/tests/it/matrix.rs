@@ -10,11 +10,12 @@ use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The roles, in the order of every expectation row.
-const ROLES: [&str; 7] = ["admin", "committee", "noc", "ugs", "agency_a", "operator_beta", "auditor"];
+pub(super) const ROLES: [&str; 7] =
+    ["admin", "committee", "noc", "ugs", "agency_a", "operator_beta", "auditor"];
 
-struct Tokens(Vec<String>);
+pub(super) struct Tokens(pub(super) Vec<String>);
 
-async fn tokens(t: &TestApp, w: &World) -> Tokens {
+pub(super) async fn tokens(t: &TestApp, w: &World) -> Tokens {
     let mut out = Vec::new();
     for (login, role, agency, operator) in [
         ("m.admin", Role::Admin, None, None),
@@ -32,20 +33,20 @@ async fn tokens(t: &TestApp, w: &World) -> Tokens {
 
 static SEQ: AtomicU32 = AtomicU32::new(100);
 
-fn next() -> u32 {
+pub(super) fn next() -> u32 {
     SEQ.fetch_add(1, Ordering::Relaxed)
 }
 
 /// A request row: method, path, a body maker (fresh data per call, so
 /// creations never collide), and the expected status per role.
-struct Row {
+pub(super) struct Row {
     method: Method,
     path: String,
     body: Option<fn(&World) -> Value>,
     expect: [u16; 7],
 }
 
-fn row(method: Method, path: String, body: Option<fn(&World) -> Value>, expect: [u16; 7]) -> Row {
+pub(super) fn row(method: Method, path: String, body: Option<fn(&World) -> Value>, expect: [u16; 7]) -> Row {
     Row { method, path, body, expect }
 }
 
@@ -623,7 +624,7 @@ async fn orders_check_role_and_scope(db: TestDb) {
 
 /// Calls every row without a token (401) and as every role, and fails
 /// with every mismatch at once.
-async fn check(t: &TestApp, w: &World, toks: &Tokens, rows: Vec<Row>) {
+pub(super) async fn check(t: &TestApp, w: &World, toks: &Tokens, rows: Vec<Row>) {
     let mut failures = Vec::new();
     for r in rows {
         let body = r.body.map(|f| f(w));
