@@ -582,7 +582,7 @@ impl App {
         })?;
         // The fine installments due this month become deduction lines of
         // its billing reports, in the same transaction as the snapshot.
-        crate::penalties::apply_installments(&mut tx, actor, month, &lines, now).await?;
+        crate::penalties::apply_installments(self, &mut tx, actor, month, &lines, now).await?;
         progress(stage::COMMIT, 0, 1);
         record(
             &mut tx,

@@ -861,8 +861,10 @@ pub async fn installment_deductions(
 /// the deduction parts of the installments due in `month` and marks them
 /// applied; an installment whose lot had no charge that month moves, with
 /// every later one of its process, to the following months. The last
-/// installment applied settles its process.
-pub async fn apply_installments(
+/// installment applied settles its process (e-mailed to the operators and
+/// the contract managers).
+pub(crate) async fn apply_installments(
+    app: &App,
     tx: &mut Tx,
     actor: &Actor,
     month: Month,
@@ -946,15 +948,15 @@ pub async fn apply_installments(
     for id in touched {
         let all_applied = tx.installments(id).await?.iter().all(|x| x.status == InstallmentStatus::Applied);
         if all_applied {
-            settle(tx, actor, id, now).await?;
+            settle(app, tx, actor, id, now).await?;
         }
     }
     Ok(())
 }
 
 /// Settles a process whose last installment was applied (by the system's
-/// transition, in the closing's transaction).
-async fn settle(tx: &mut Tx, actor: &Actor, id: PenaltyId, now: Timestamp) -> AppResult<()> {
+/// transition, in the closing's transaction), with its e-mail.
+async fn settle(app: &App, tx: &mut Tx, actor: &Actor, id: PenaltyId, now: Timestamp) -> AppResult<()> {
     let before = tx.penalty(id).await?.penalty;
     let step = transition(&before.view(), &Command::Settle, By::System, now).map_err(forbidden)?;
     let mut p = before.clone();
@@ -973,7 +975,8 @@ async fn settle(tx: &mut Tx, actor: &Actor, id: PenaltyId, now: Timestamp) -> Ap
         amount: p.final_amount(),
     };
     tx.insert_penalty_event(id, &event).await?;
-    record(tx, actor, now, AuditAction::Update, "penalty", Some(id.0), Some(&before), Some(&p)).await
+    record(tx, actor, now, AuditAction::Update, "penalty", Some(id.0), Some(&before), Some(&p)).await?;
+    app.notify_penalty(tx, &p, step, now).await
 }
 
 /// Parses a month field, for the edges.

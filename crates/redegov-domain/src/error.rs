@@ -144,7 +144,9 @@ impl Rule {
                 format!("o mês {month} ainda não terminou; só pode ser fechado depois do seu último dia")
             }
             Rule::MonthNotClosed { month } => {
-                format!("o mês {month} ainda não foi fechado; um ajuste só corrige um mês fechado")
+                format!(
+                    "o mês {month} ainda não foi fechado; ajustes, faturas e violações citadas referem-se a meses fechados"
+                )
             }
             Rule::NotBillableInMonth { month } => {
                 format!("o acesso não foi faturado em {month} (não estava ativo no mês)")

@@ -12,6 +12,7 @@
 //!   whose received messages a test reads back.
 
 pub mod browser;
+pub mod pdf;
 pub mod smtp;
 
 use redegov_app::{Actor, App, Clock};

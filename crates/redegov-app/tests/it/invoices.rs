@@ -196,12 +196,18 @@ async fn invoice_count(app: &App) -> i64 {
     app.list_invoices(&Actor::system(), InvoiceFilter::default(), Page::default()).await.expect("list").total
 }
 
-async fn mails(app: &App, kind: &str) -> Vec<redegov_app::mail::MailRecord> {
+pub(super) async fn mails(app: &App, kind: &str) -> Vec<redegov_app::mail::MailRecord> {
     let f = MailFilter { kind: Some(kind.into()), ..Default::default() };
     app.list_mail(&Actor::system(), &f, Page::all()).await.expect("mail").items
 }
 
-async fn user(app: &App, login: &str, role: Role, agency: Option<AgencyId>, operator: Option<OperatorId>) {
+pub(super) async fn user(
+    app: &App,
+    login: &str,
+    role: Role,
+    agency: Option<AgencyId>,
+    operator: Option<OperatorId>,
+) {
     let input = UserInput {
         login: login.into(),
         name: login.into(),

@@ -112,6 +112,7 @@ on_both_backends!(
 
 async fn a_fine_runs_from_breaches_to_settlement(db: TestDb) {
     let (app, clock, w, x1, _) = january(&db).await;
+    super::invoices::user(&app, "ugs.mail", Role::ContractManager, None, None).await;
     let beta = actor(Role::Operator, Scope::Operator(w.beta));
     let committee = actor(Role::Committee, Scope::All);
     let cite = BreachRef {
@@ -267,6 +268,10 @@ async fn a_fine_runs_from_breaches_to_settlement(db: TestDb) {
     close(&app, &clock, MAY, "2026-06-02T12:00:00-03:00").await;
     let settled = app.get_penalty(&ugs(), id).await.expect("get");
     assert_eq!(settled.row.penalty.status, PenaltyStatus::Settled);
+    let mails = super::invoices::mails(&app, "penalty.settled").await;
+    assert_eq!(mails.len(), 1, "the closing that settles it e-mails it once");
+    assert_eq!(mails[0].subject_ref.as_deref(), Some(format!("penalty:{}", id.0).as_str()));
+    assert!(mails[0].subject.contains("foi quitado"), "{}", mails[0].subject);
     for i in &settled.installments {
         let sum: i64 = i.parts.iter().map(|p| p.deduction.amount.centavos()).sum();
         assert_eq!(

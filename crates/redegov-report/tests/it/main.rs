@@ -10,7 +10,7 @@ use redegov_domain::billing::{
 };
 use redegov_domain::document::Cnpj;
 use redegov_report::billing_pdf;
-use std::process::Command;
+use redegov_test_support::pdf::pdf_text;
 use std::time::{Duration, Instant};
 
 const GENERATED_AT: &str = "22/11/2026 14:03";
@@ -101,31 +101,6 @@ fn consortium_report(lines: usize, closed: bool) -> BillingReport {
             (party(4, "Beta Redes e Serviços Ltda.", "220000000001"), 4_000),
         ],
     )
-}
-
-/// The PDF's text with all runs of white space made one space, or `None`
-/// when `pdftotext` is missing outside CI.
-fn pdf_text(pdf: &[u8], name: &str) -> Option<String> {
-    let path = std::env::temp_dir().join(format!("redegov-report-{}-{name}.pdf", std::process::id()));
-    std::fs::write(&path, pdf).expect("write the PDF to a temporary file");
-    let output = Command::new("pdftotext").args(["-enc", "UTF-8"]).arg(&path).arg("-").output();
-    let _ = std::fs::remove_file(&path);
-    match output {
-        Ok(output) => {
-            assert!(output.status.success(), "pdftotext failed: {}", String::from_utf8_lossy(&output.stderr));
-            let text = String::from_utf8(output.stdout).expect("pdftotext -enc UTF-8 writes UTF-8");
-            // Cells wrap; compare words, not line breaks.
-            Some(text.split_whitespace().collect::<Vec<_>>().join(" "))
-        }
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("pdftotext not found; CI must install poppler-utils");
-            }
-            println!("SKIPPED: pdftotext not found");
-            None
-        }
-        Err(error) => panic!("cannot run pdftotext: {error}"),
-    }
 }
 
 /// `N` in "Página 1 de N".

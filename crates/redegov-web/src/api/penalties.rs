@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use redegov_app::penalties::{
-    AttachmentInput, BreachRef, Filing, PenaltyDetail, PenaltyFilter, PenaltyInput, PenaltyRow,
+    Attachment, AttachmentInput, BreachRef, Filing, PenaltyDetail, PenaltyFilter, PenaltyInput, PenaltyRow,
 };
 use redegov_domain::error::{FieldError, Rule, Valid};
 use redegov_domain::ids::*;
@@ -615,10 +615,15 @@ pub async fn get_attachment(
 ) -> ApiResult<Response> {
     let id = PenaltyId(parse_id(&id)?);
     let attachment = AttachmentId(parse_id(&attachment)?);
-    let a = s.app.penalty_attachment(&actor, id, attachment).await?;
+    Ok(attachment_download(s.app.penalty_attachment(&actor, id, attachment).await?))
+}
+
+/// A filed document as a download, its SHA-256 in `X-Content-SHA256` (the
+/// API and the portal serve it alike).
+pub(crate) fn attachment_download(a: Attachment) -> Response {
     let disposition =
         format!("attachment; filename=\"{}\"", a.meta.name.replace(|c: char| !c.is_ascii() || c == '"', "_"));
-    Ok((
+    (
         [
             (header::CONTENT_TYPE, a.meta.content_type.clone()),
             (header::CONTENT_DISPOSITION, disposition),
@@ -626,7 +631,7 @@ pub async fn get_attachment(
         ],
         a.data,
     )
-        .into_response())
+        .into_response()
 }
 
 pub async fn apply_penalty(

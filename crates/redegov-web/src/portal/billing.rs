@@ -263,9 +263,7 @@ pub async fn index(
     page.subtitle = agency.name.clone();
     let lots: HashMap<LotId, LotHolder> =
         fetch::lots(app, actor).await?.into_iter().map(|l| (l.id, l.holder)).collect();
-    let operators = app.list_operators(actor, InventoryFilter::default(), Page::all()).await?.items;
-    let consortia = app.list_consortia(actor, InventoryFilter::default(), Page::all()).await?.items;
-    let holders = Holders::from_lists(&operators, &consortia);
+    let holders = Holders::load(app, actor).await?;
     let last = current_month(app.now()).prev();
     let mut months: Vec<(Month, Vec<ClosingLine>)> = Vec::new();
     let mut reports = Vec::new();

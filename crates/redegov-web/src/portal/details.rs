@@ -142,6 +142,14 @@ pub(super) struct DetailPage {
 }
 
 impl DetailPage {
+    /// Says `text` when the URL carries `salvo`: the form posted from this
+    /// page was taken and redirected here.
+    pub fn saved(&mut self, raw_query: Option<&str>, text: &str) {
+        if super::paging::ListQuery::parse(raw_query).text("salvo").is_some() {
+            self.notice = Some(Notice { class: "alert-ok", text: text.into() });
+        }
+    }
+
     pub fn new(user: &PortalUser, section: Section, heading: String) -> DetailPage {
         DetailPage {
             chrome: Chrome::new(user, section, heading.clone()),

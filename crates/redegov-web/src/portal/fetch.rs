@@ -5,6 +5,7 @@
 use redegov_app::{Actor, App, AppResult, InventoryFilter, Page};
 use redegov_domain::ids::*;
 use redegov_domain::inventory::{Consortium, Lot, LotHolder, Operator};
+use redegov_domain::invoice::holder_code;
 use std::collections::HashMap;
 
 /// The agencies the actor sees, in acronym order: id, acronym and
@@ -33,6 +34,31 @@ pub struct Holders {
 }
 
 impl Holders {
+    /// The holders the actor sees.
+    pub async fn load(app: &App, actor: &Actor) -> AppResult<Holders> {
+        let operators = app.list_operators(actor, InventoryFilter::default(), Page::all()).await?.items;
+        let consortia = app.list_consortia(actor, InventoryFilter::default(), Page::all()).await?.items;
+        Ok(Holders::from_lists(&operators, &consortia))
+    }
+
+    /// Options for a select: the holder's code (`operator-5`,
+    /// `consortium-3`) and its name, operators first, each by name.
+    pub fn choices(&self) -> Vec<(String, String)> {
+        let mut operators: Vec<_> = self
+            .operators
+            .iter()
+            .map(|(id, name)| (holder_code(LotHolder::Operator(*id)), name.clone()))
+            .collect();
+        let mut consortia: Vec<_> = self
+            .consortia
+            .iter()
+            .map(|(id, name)| (holder_code(LotHolder::Consortium(*id)), format!("{name} (consórcio)")))
+            .collect();
+        operators.sort_by(|a, b| a.1.cmp(&b.1));
+        consortia.sort_by(|a, b| a.1.cmp(&b.1));
+        operators.into_iter().chain(consortia).collect()
+    }
+
     pub fn from_lists(operators: &[Operator], consortia: &[Consortium]) -> Holders {
         Holders {
             operators: operators.iter().map(|o| (o.id, o.name.clone())).collect(),

@@ -20,8 +20,9 @@ use std::collections::HashMap;
 pub struct Field {
     pub name: &'static str,
     pub label: &'static str,
-    /// An `<input type>`, or `select`, `textarea` or `fixed` (a value the
-    /// user cannot change, sent as a hidden input and shown as text).
+    /// An `<input type>` (`file` takes several files), or `select`,
+    /// `textarea` or `fixed` (a value the user cannot change, sent as a
+    /// hidden input and shown as text).
     pub input: &'static str,
     pub value: String,
     pub options: Vec<Opt>,
@@ -218,6 +219,8 @@ pub struct ActionForm {
     pub fields: Vec<Field>,
     pub buttons: Vec<SubmitButton>,
     pub error: Option<String>,
+    /// Sent as `multipart/form-data` (it has a file field).
+    pub multipart: bool,
 }
 
 impl ActionForm {
@@ -231,6 +234,7 @@ impl ActionForm {
             fields: Vec::new(),
             buttons: Vec::new(),
             error: None,
+            multipart: false,
         }
     }
 
@@ -353,6 +357,7 @@ mod tests {
             fields: vec![Field::text("notes", "Observações", &Values::default())],
             buttons: Vec::new(),
             error: None,
+            multipart: false,
         }
         .with_error(&e);
         assert!(form.error.as_deref().is_some_and(|m| m.starts_with("Início: o mês 2026-02 já foi fechado")));

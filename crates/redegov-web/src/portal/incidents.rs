@@ -9,7 +9,7 @@
 //! decides who may do what and scopes every read; this module only offers
 //! the buttons a role could use and turns the forms into use-case inputs.
 
-use super::details::{DetailPage, DetailSection, Notice, history};
+use super::details::{DetailPage, DetailSection, history};
 use super::fetch;
 use super::formkit::{
     ActionForm, ButtonKind, Field, FormPage, SubmitButton, Values, code_choices, created, refused, require,
@@ -576,9 +576,7 @@ pub async fn detail(
 ) -> Result<Response, PageError> {
     let row = state.app.get_incident(user.actor(), IncidentId(parse_id(&id)?)).await?;
     let mut page = incident_page(&state, &user, &row, None).await?;
-    if ListQuery::parse(raw.as_deref()).text("salvo").is_some() {
-        page.notice = Some(Notice { class: "alert-ok", text: "Alterações salvas.".into() });
-    }
+    page.saved(raw.as_deref(), "Alterações salvas.");
     Ok(render(&page))
 }
 

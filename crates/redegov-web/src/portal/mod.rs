@@ -29,6 +29,7 @@ mod formkit;
 mod forms;
 mod import;
 mod incidents;
+mod invoices;
 mod lists;
 mod localtime;
 mod monitoring;
@@ -36,6 +37,8 @@ mod months;
 mod noc;
 mod orders;
 mod paging;
+mod penalties;
+mod printing;
 mod session;
 mod view;
 mod windows;
@@ -132,6 +135,8 @@ pub fn routes() -> Router<WebState> {
                 .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES)),
         )
         .merge(commitments::routes())
+        .merge(penalties::routes())
+        .merge(invoices::routes())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
@@ -234,6 +239,9 @@ enum Section {
     Months,
     Billing,
     Commitments,
+    Penalties,
+    Invoices,
+    Disputes,
 }
 
 /// The layout around every page: title, the signed-in user and the menu.
@@ -271,7 +279,7 @@ impl Chrome {
     fn new(user: &PortalUser, section: Section, title: impl Into<String>) -> Chrome {
         let role = user.actor().role;
         let work = work_menu(role);
-        let entries: [(Section, &'static str, &'static str, bool); 15] = [
+        let entries: [(Section, &'static str, &'static str, bool); 18] = [
             (Section::Dashboard, "Painel", "/", true),
             (Section::Noc, "NOC", "/noc", true),
             (Section::Orders, "Ordens de serviço", "/ordens", true),
@@ -280,6 +288,9 @@ impl Chrome {
             (Section::Months, "Meses", "/meses", work.months),
             (Section::Billing, "Faturamento", "/faturamento", work.billing),
             (Section::Commitments, "Empenhos", "/empenhos", work.billing),
+            (Section::Invoices, "Faturas", "/faturas", work.invoices),
+            (Section::Disputes, "Contestações", "/contestacoes", work.invoices),
+            (Section::Penalties, "Multas", "/multas", work.penalties),
             (Section::Accesses, "Acessos", "/acessos", true),
             (Section::Sites, "Unidades", "/unidades", true),
             (Section::Agencies, "Órgãos", "/orgaos", true),
@@ -307,8 +318,8 @@ impl Chrome {
     }
 }
 
-/// Which of the incident, maintenance, closing and billing pages a role has
-/// in its menu: the ones of its daily work. The pages themselves are open to
+/// Which of the incident, maintenance, closing, billing, invoice and
+/// penalty pages a role has in its menu: the ones of its daily work. The pages themselves are open to
 /// every signed-in role, scoped by the app; the menu only keeps it short.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct WorkMenu {
@@ -316,15 +327,26 @@ struct WorkMenu {
     windows: bool,
     months: bool,
     billing: bool,
+    /// Operator invoices and disputes.
+    invoices: bool,
+    penalties: bool,
 }
 
 fn work_menu(role: Role) -> WorkMenu {
-    let menu = |incidents, windows, months, billing| WorkMenu { incidents, windows, months, billing };
+    let menu = |incidents, windows, months, billing, invoices, penalties| WorkMenu {
+        incidents,
+        windows,
+        months,
+        billing,
+        invoices,
+        penalties,
+    };
     match role {
-        Role::Admin | Role::Committee | Role::Auditor => menu(true, true, true, true),
-        Role::NetworkManager | Role::Operator => menu(true, true, false, false),
-        Role::ContractManager => menu(false, false, true, true),
-        Role::AgencyManager => menu(false, false, false, true),
+        Role::Admin | Role::Committee | Role::Auditor => menu(true, true, true, true, true, true),
+        Role::NetworkManager => menu(true, true, false, false, false, false),
+        Role::Operator => menu(true, true, false, false, true, true),
+        Role::ContractManager => menu(false, false, true, true, true, true),
+        Role::AgencyManager => menu(false, false, false, true, true, false),
     }
 }
 
@@ -365,15 +387,25 @@ mod tests {
     #[test]
     fn each_role_has_its_daily_work_in_the_menu() {
         let agency = work_menu(Role::AgencyManager);
-        assert!(agency.billing && !agency.incidents && !agency.months);
+        assert!(
+            agency.billing && agency.invoices && !agency.incidents && !agency.months && !agency.penalties
+        );
         let noc = work_menu(Role::NetworkManager);
-        assert!(noc.incidents && noc.windows && !noc.months);
-        assert_eq!(work_menu(Role::Operator), noc);
+        assert!(noc.incidents && noc.windows && !noc.months && !noc.invoices && !noc.penalties);
+        let operator = work_menu(Role::Operator);
+        assert!(operator.incidents && operator.invoices && operator.penalties && !operator.billing);
         let ugs = work_menu(Role::ContractManager);
         assert!(ugs.months && ugs.billing && !ugs.incidents);
         assert_eq!(
             work_menu(Role::Admin),
-            WorkMenu { incidents: true, windows: true, months: true, billing: true }
+            WorkMenu {
+                incidents: true,
+                windows: true,
+                months: true,
+                billing: true,
+                invoices: true,
+                penalties: true
+            }
         );
     }
 

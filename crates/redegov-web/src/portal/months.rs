@@ -366,6 +366,9 @@ fn availability_chart(month: Month, lots: &[LotTotal], names: &Names) -> BarChar
 struct BreachRows<'a> {
     names: &'a Names,
     lots: HashMap<AccessId, LotId>,
+    /// The month's breaches link to a new penalty process citing them
+    /// (for roles that open processes, once the month is closed).
+    cite_in: Option<Month>,
 }
 
 impl Listing for BreachRows<'_> {
@@ -377,22 +380,26 @@ impl Listing for BreachRows<'_> {
         Column::both("Medido"),
         Column::both("Meta ou limite"),
         Column::both("Incidente ou ordem"),
+        Column::page_only("Multa"),
     ];
 
     fn cells(&self, b: &ClosingBreach) -> Vec<Col> {
-        let (indicator, measured, target) = match b.kind.as_str() {
-            "availability" => {
-                ("Disponibilidade", percent_micro(b.measured), format!("≥ {}", percent_micro(b.target)))
-            }
-            "repair_time" => ("Tempo de reparo", duration(b.measured), format!("≤ {}", duration(b.target))),
-            "order_deadline" => (
-                "Prazo de ordem de serviço",
-                format!("{} dia(s) de atraso", b.measured),
-                format!("prazo de {} dia(s)", b.target),
-            ),
-            other => (other, b.measured.to_string(), b.target.to_string()),
-        };
+        let (indicator, measured, target) = super::penalties::breach_texts(&b.kind, b.measured, b.target);
         let lot = self.lots.get(&b.access_id).map(|l| self.names.lot(*l)).unwrap_or_else(|| Col::text(""));
+        let cite = match self.cite_in {
+            Some(month) => {
+                let reference = b.incident_id.map(|i| i.0).or(b.order_id.map(|o| o.0));
+                let line = format!(
+                    "{month};{};{}{}",
+                    b.access_id,
+                    b.kind,
+                    reference.map(|r| format!(";{r}")).unwrap_or_default()
+                );
+                let query = serde_urlencoded::to_string([("breaches", line)]).unwrap_or_default();
+                Col::text("Abrir processo").link(format!("/multas/nova?{query}"))
+            }
+            None => Col::text(""),
+        };
         vec![
             Col::id(b.access_id.0).link(format!("/acessos/{}", b.access_id)),
             lot,
@@ -404,6 +411,7 @@ impl Listing for BreachRows<'_> {
                 (None, Some(o)) => Col::text(format!("OS #{o}")).link(format!("/ordens/{o}")),
                 (None, None) => Col::text(""),
             },
+            cite,
         ]
     }
 }
@@ -595,9 +603,14 @@ async fn month_page(
             .id("violacoes")
             .note(format!("{} violação(ões) no mês.", count(results.breaches.len() as i64)))
             .grid(
-                BreachRows { names: &names, lots: lot_of }
-                    .grid("violacoes", &results.breaches)
-                    .empty_text("Nenhuma violação de IMR no mês."),
+                BreachRows {
+                    names: &names,
+                    lots: lot_of,
+                    cite_in: (results.closing.is_some() && may_create(user, Resource::Penalty))
+                        .then_some(month),
+                }
+                .grid("violacoes", &results.breaches)
+                .empty_text("Nenhuma violação de IMR no mês."),
             ),
     );
 

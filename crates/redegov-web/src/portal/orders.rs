@@ -1508,6 +1508,7 @@ mod tests {
             fields: vec![Field::text("at", "Data e hora", &Values::default())],
             buttons: Vec::new(),
             error: None,
+            multipart: false,
         };
         let on_field = with_refusal(form, &FieldError::new("at", Rule::ScheduleTooSoon { hours: 48 }));
         assert!(on_field.fields[0].invalid);

@@ -2,6 +2,7 @@
 //! and through the NOC's daily work: the incident form, the incident's page
 //! and its effect on the access's February and on the month's page.
 
+use super::browser_orders::{body_text, screenshot, type_into};
 use super::world;
 use fantoccini::Locator;
 use redegov_domain::role::Role;
@@ -45,31 +46,6 @@ async fn login_then_accesses_then_detail(db: TestDb) {
         let _ = std::fs::write(format!("{dir}/access-detail-{:?}.png", t.db.backend), png);
     }
     browser.close().await;
-}
-
-/// Saves a screenshot of the whole page when `REDEGOV_SCREENSHOTS` names a
-/// directory (for reviewing the layout).
-async fn screenshot(c: &fantoccini::Client, t: &TestApp, name: &str) {
-    let Ok(dir) = std::env::var("REDEGOV_SCREENSHOTS") else { return };
-    let height = c
-        .execute("return document.documentElement.scrollHeight", vec![])
-        .await
-        .ok()
-        .and_then(|h| h.as_u64())
-        .unwrap_or(900);
-    let _ = c.set_window_size(1280, u32::try_from(height + 120).unwrap_or(900)).await;
-    let png = c.screenshot().await.expect("screenshot");
-    assert!(png.starts_with(b"\x89PNG"));
-    let _ = std::fs::write(format!("{dir}/{name}-{:?}.png", t.db.backend), png);
-    let _ = c.set_window_size(1280, 900).await;
-}
-
-async fn type_into(c: &fantoccini::Client, css: &str, text: &str) {
-    c.find(Locator::Css(css)).await.expect(css).send_keys(text).await.expect("type");
-}
-
-async fn body_text(c: &fantoccini::Client) -> String {
-    c.find(Locator::Css("body")).await.expect("body").text().await.expect("text")
 }
 
 async fn noc_records_an_incident_and_sees_the_discount(db: TestDb) {

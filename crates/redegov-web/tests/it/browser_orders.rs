@@ -12,21 +12,21 @@ use redegov_test_support::{TestApp, TestDb, on_both_backends};
 
 on_both_backends!(a_new_access_order_from_submission_to_acceptance);
 
-async fn type_into(c: &Client, css: &str, text: &str) {
+pub(super) async fn type_into(c: &Client, css: &str, text: &str) {
     c.find(Locator::Css(css)).await.expect(css).send_keys(text).await.expect("type");
 }
 
-async fn click(c: &Client, id: &str) {
+pub(super) async fn click(c: &Client, id: &str) {
     super::submit(c, id).await;
 }
 
-async fn body_text(c: &Client) -> String {
+pub(super) async fn body_text(c: &Client) -> String {
     c.find(Locator::Css("body")).await.expect("body").text().await.expect("text")
 }
 
 /// Saves a screenshot of the whole page when `REDEGOV_SCREENSHOTS` names a
 /// directory (for reviewing the layout).
-async fn screenshot(c: &Client, t: &TestApp, name: &str) {
+pub(super) async fn screenshot(c: &Client, t: &TestApp, name: &str) {
     let Ok(dir) = std::env::var("REDEGOV_SCREENSHOTS") else { return };
     let height = c
         .execute("return document.documentElement.scrollHeight", vec![])
@@ -42,13 +42,13 @@ async fn screenshot(c: &Client, t: &TestApp, name: &str) {
 }
 
 /// Chooses the option of a select by its value.
-async fn choose(c: &Client, name: &str, value: &str) {
+pub(super) async fn choose(c: &Client, name: &str, value: &str) {
     let css = format!("select[name={name}] option[value='{value}']");
     c.find(Locator::Css(&css)).await.expect(&css).click().await.expect("choose");
 }
 
 /// Signs in as `login` (ending any other session) and opens `path`.
-async fn sign_in(c: &Client, t: &TestApp, login: &str, path: &str) {
+pub(super) async fn sign_in(c: &Client, t: &TestApp, login: &str, path: &str) {
     // Before the first page there is no cookie to delete, and no error matters.
     let _ = c.delete_all_cookies().await;
     c.goto(&format!("{}{path}", t.base_url)).await.expect("open");

@@ -11,12 +11,14 @@ mod api_monitor;
 mod api_orders;
 mod api_penalties;
 mod browser;
+mod browser_fines;
 mod browser_orders;
 mod matrix;
 mod matrix_invoices;
 mod matrix_penalties;
 mod portal;
 mod portal_closing;
+mod portal_fines;
 mod portal_noc;
 mod portal_orders;
 
