@@ -52,6 +52,8 @@ pub enum Resource {
     Commitment,
     /// Annul commitments, set lot ceilings and the balance settings.
     Balance,
+    /// Configure IP address pools; allocate, release and reassign blocks.
+    Ipam,
 }
 
 impl Resource {
@@ -82,6 +84,7 @@ impl Resource {
             Resource::DisputeDecision => "resolve disputes",
             Resource::Commitment => "register commitments",
             Resource::Balance => "annul commitments or change ceilings and balance settings",
+            Resource::Ipam => "manage IP address pools and blocks",
         }
     }
 }
@@ -95,7 +98,7 @@ pub fn may_write(role: Role, resource: Resource) -> bool {
         }
         R::Agency | R::User => role == Role::Admin,
         R::Site => matches!(role, Role::Admin | Role::NetworkManager | Role::AgencyManager),
-        R::Access => matches!(role, Role::Admin | Role::NetworkManager),
+        R::Access | R::Ipam => matches!(role, Role::Admin | Role::NetworkManager),
         // The NOC opens incidents; an agency reports its own (service desk);
         // an operator works on those of its lots (ticket, resolution).
         R::Incident => {

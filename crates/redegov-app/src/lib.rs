@@ -20,6 +20,7 @@ pub mod import;
 pub mod incidents;
 pub mod inventory;
 pub mod invoices;
+pub mod ipam;
 pub mod mail;
 pub mod monitor;
 pub mod noc;

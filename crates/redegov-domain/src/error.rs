@@ -67,6 +67,12 @@ pub enum Rule {
     PendingItemsOpen { party: &'static str },
     /// A deadline (a penalty process's defense or appeal) ended on this day.
     DeadlinePassed { due_on: chrono::NaiveDate },
+    /// No free block of the size asked for is left in the address pool.
+    PoolExhausted { prefix: u8 },
+    /// The agency already holds the most blocks of this kind its kind allows.
+    BlockLimitReached { max: i64 },
+    /// An address range overlaps one already configured (`cidr`).
+    Overlaps { cidr: String },
 }
 
 impl Rule {
@@ -102,6 +108,9 @@ impl Rule {
             Rule::ActionNotAllowed { .. } => "action_not_allowed",
             Rule::PendingItemsOpen { .. } => "pending_items_open",
             Rule::DeadlinePassed { .. } => "deadline_passed",
+            Rule::PoolExhausted { .. } => "pool_exhausted",
+            Rule::BlockLimitReached { .. } => "block_limit_reached",
+            Rule::Overlaps { .. } => "overlaps",
         }
     }
 
@@ -169,6 +178,15 @@ impl Rule {
             Rule::DeadlinePassed { due_on } => {
                 format!("o prazo terminou em {}", due_on.format("%d/%m/%Y"))
             }
+            Rule::PoolExhausted { prefix } => {
+                format!("não há bloco /{prefix} livre no pool; libere blocos ou use outro pool")
+            }
+            Rule::BlockLimitReached { max } => {
+                format!(
+                    "o órgão já tem o máximo de {max} bloco(s) deste tipo; justifique um pedido acima do limite"
+                )
+            }
+            Rule::Overlaps { cidr } => format!("sobrepõe o intervalo já cadastrado {cidr}"),
         }
     }
 
@@ -227,6 +245,11 @@ impl Rule {
             }
             Rule::PendingItemsOpen { party } => format!("pending items of the {party} are still open"),
             Rule::DeadlinePassed { due_on } => format!("the deadline ended on {}", due_on.format("%Y-%m-%d")),
+            Rule::PoolExhausted { prefix } => format!("no free /{prefix} block is left in the pool"),
+            Rule::BlockLimitReached { max } => {
+                format!("the agency already holds the most blocks of this kind its kind allows ({max})")
+            }
+            Rule::Overlaps { cidr } => format!("overlaps the range already configured {cidr}"),
         }
     }
 }

@@ -68,4 +68,8 @@ id_type!(
     CommitmentId,
     /// A deduction line of a billing report (fine installment part, upheld dispute).
     DeductionId,
+    /// An IP address pool.
+    IpPoolId,
+    /// An IP block allocated to an agency.
+    IpBlockId,
 );

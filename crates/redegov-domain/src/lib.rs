@@ -21,6 +21,7 @@ pub mod imr;
 pub mod incident;
 pub mod inventory;
 pub mod invoice;
+pub mod ipam;
 pub mod mail;
 pub mod measure;
 pub mod money;

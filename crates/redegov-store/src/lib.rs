@@ -17,6 +17,7 @@ pub mod error;
 pub mod incidents;
 pub mod inventory;
 pub mod invoices;
+pub mod ipam;
 pub mod mail;
 pub mod monitor;
 pub mod orders;
@@ -99,8 +100,12 @@ impl Store {
         let options = match backend {
             // SQLite: many readers, one writer (WAL); writers wait for each
             // other instead of failing at once.
+            // A local file does not drop connections: no ping before each
+            // use (one round trip to the connection's thread less per
+            // transaction).
             Backend::Sqlite => AnyPoolOptions::new()
                 .max_connections(if url.contains(":memory:") { 1 } else { 8 })
+                .test_before_acquire(false)
                 .after_connect(|conn, _meta| {
                     Box::pin(async move {
                         sqlx::query(dialect::SQLITE_CONNECTION_PRAGMAS).execute(conn).await.map(|_| ())

@@ -8,6 +8,7 @@ mod commitments;
 mod golden;
 mod import_incidents;
 mod invoices;
+mod ipam;
 mod mail;
 mod monitor;
 mod orders;

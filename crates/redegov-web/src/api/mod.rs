@@ -13,6 +13,7 @@ pub mod dto;
 mod handlers;
 pub mod incidents;
 pub mod invoices;
+pub mod ipam;
 pub mod monitor;
 pub mod months;
 pub mod openapi;
@@ -98,6 +99,7 @@ pub fn routes() -> Router<WebState> {
         .merge(penalties::routes())
         .merge(invoices::routes())
         .merge(commitments::routes())
+        .merge(ipam::routes())
         .route("/openapi.json", get(openapi::document))
         .merge(openapi::swagger_ui())
         .fallback(|| async {

@@ -185,6 +185,11 @@ pub(super) fn error_response(description: &str) -> utoipa::openapi::Response {
     json_response(description, schema_ref("Error"))
 }
 
+/// A JSON array of `item`.
+pub(super) fn array_of(item: &str) -> RefOr<Schema> {
+    RefOr::T(Schema::Array(ArrayBuilder::new().items(schema_ref(item)).build()))
+}
+
 pub(super) fn list_schema(item: &str) -> RefOr<Schema> {
     let int = || ObjectBuilder::new().schema_type(Type::Integer);
     RefOr::T(Schema::Object(
@@ -433,6 +438,7 @@ fn build() -> OpenApiDoc {
     super::penalties::openapi(&mut doc);
     super::invoices::openapi(&mut doc);
     super::commitments::openapi(&mut doc);
+    super::ipam::openapi(&mut doc);
     doc.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
     doc
 }

@@ -30,6 +30,7 @@ mod forms;
 mod import;
 mod incidents;
 mod invoices;
+mod ipam;
 mod lists;
 mod localtime;
 mod monitoring;
@@ -137,6 +138,7 @@ pub fn routes() -> Router<WebState> {
         .merge(commitments::routes())
         .merge(penalties::routes())
         .merge(invoices::routes())
+        .merge(ipam::routes())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
@@ -242,6 +244,7 @@ enum Section {
     Penalties,
     Invoices,
     Disputes,
+    Ipam,
 }
 
 /// The layout around every page: title, the signed-in user and the menu.
@@ -279,7 +282,7 @@ impl Chrome {
     fn new(user: &PortalUser, section: Section, title: impl Into<String>) -> Chrome {
         let role = user.actor().role;
         let work = work_menu(role);
-        let entries: [(Section, &'static str, &'static str, bool); 18] = [
+        let entries: [(Section, &'static str, &'static str, bool); 19] = [
             (Section::Dashboard, "Painel", "/", true),
             (Section::Noc, "NOC", "/noc", true),
             (Section::Orders, "Ordens de serviço", "/ordens", true),
@@ -296,6 +299,12 @@ impl Chrome {
             (Section::Agencies, "Órgãos", "/orgaos", true),
             (Section::Lots, "Lotes", "/lotes", true),
             (Section::Operators, "Operadoras", "/operadoras", true),
+            (
+                Section::Ipam,
+                "Endereços IP",
+                "/enderecos",
+                !matches!(role, Role::Operator | Role::ContractManager),
+            ),
             (Section::Audit, "Auditoria", "/auditoria", reads_audit(role)),
             (Section::Import, "Importar CSV", "/importar", !import::kinds_for(role).is_empty()),
         ];

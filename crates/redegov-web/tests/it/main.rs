@@ -7,6 +7,7 @@ mod api_closing;
 mod api_commitments;
 mod api_errors;
 mod api_invoices;
+mod api_ipam;
 mod api_monitor;
 mod api_orders;
 mod api_penalties;
