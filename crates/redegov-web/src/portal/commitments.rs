@@ -173,8 +173,7 @@ pub async fn page(
     let commitments = app
         .list_commitments(actor, CommitmentFilter { fiscal_year: Some(year), ..Default::default() })
         .await?;
-    let agencies: HashMap<AgencyId, String> =
-        fetch::agency_choices(app, actor).await?.into_iter().map(|(id, acronym, _)| (id, acronym)).collect();
+    let agencies: HashMap<AgencyId, String> = fetch::agency_acronyms(app, actor).await?;
     let rows = BalanceRows { view: &view };
     let registered = Commitments { agencies: &agencies, lots: &view.lots };
     if let Some(format) = q.export() {

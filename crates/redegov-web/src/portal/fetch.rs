@@ -19,6 +19,11 @@ pub async fn agency_choices(app: &App, actor: &Actor) -> AppResult<Vec<(AgencyId
         .collect())
 }
 
+/// The acronyms of the agencies the actor sees, by id (for tables).
+pub async fn agency_acronyms(app: &App, actor: &Actor) -> AppResult<HashMap<AgencyId, String>> {
+    Ok(agency_choices(app, actor).await?.into_iter().map(|(id, acronym, _)| (id, acronym)).collect())
+}
+
 /// The lots the actor sees, in code order (`1A` before `10A`).
 pub async fn lots(app: &App, actor: &Actor) -> AppResult<Vec<Lot>> {
     let mut lots = app.list_lots(actor, InventoryFilter::default(), Page::all()).await?.items;

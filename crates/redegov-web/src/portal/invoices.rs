@@ -251,10 +251,6 @@ impl Listing for ContestedLines {
     }
 }
 
-async fn agency_names(state: &WebState, user: &PortalUser) -> Result<HashMap<AgencyId, String>, PageError> {
-    Ok(fetch::agency_choices(&state.app, user.actor()).await?.into_iter().map(|(id, a, _)| (id, a)).collect())
-}
-
 // ----- the invoice list -----
 
 /// `GET /faturas[?status=&mes=&agency=][&formato=csv|xlsx]`.
@@ -634,7 +630,7 @@ async fn invoice_page(
     );
     page.sections
         .push(DetailSection::new("Linhas da fatura").id("linhas").grid(Lines.grid("linhas-grid", &d.lines)));
-    let agencies = agency_names(state, user).await?;
+    let agencies = fetch::agency_acronyms(&state.app, user.actor()).await?;
     page.sections.push(
         DetailSection::new("Contestações").id("contestacoes").grid(
             Disputes { holders: &holders, agencies: &agencies, now: app.now() }
@@ -746,7 +742,7 @@ pub async fn disputes(
     };
     let listed = app.list_disputes(actor, filter, q.fetch()).await?;
     let holders = Holders::load(app, actor).await?;
-    let agencies = agency_names(&state, &user).await?;
+    let agencies = fetch::agency_acronyms(&state.app, user.actor()).await?;
     let filters = vec![
         FilterField::select(
             "status",

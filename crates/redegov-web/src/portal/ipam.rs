@@ -183,7 +183,8 @@ async fn ipam_page(
         Some((form, values, error)) => (Some(form), values, Some(error)),
         None => (None, Values::default(), None),
     };
-    let shown = |form: IpamForm| if refused == Some(form) { &values } else { &EMPTY };
+    let empty = Values::default();
+    let shown = |form: IpamForm| if refused == Some(form) { &values } else { &empty };
     let with_error = |f: ActionForm, form: IpamForm| match (&error, refused == Some(form)) {
         (Some(e), true) => f.with_error(e),
         _ => f,
@@ -311,8 +312,6 @@ async fn ipam_page(
     Ok(page)
 }
 
-static EMPTY: std::sync::LazyLock<Values> = std::sync::LazyLock::new(Values::default);
-
 /// `GET /enderecos[?pool=][&formato=csv|xlsx[&lista=blocos]]`.
 pub async fn page(
     State(state): State<WebState>,
@@ -324,8 +323,7 @@ pub async fn page(
     if let Some(format) = q.export() {
         if q.text("lista").as_deref() == Some("blocos") {
             let blocks = app.list_ip_blocks(actor, None).await?;
-            let agencies: HashMap<AgencyId, String> =
-                fetch::agency_choices(app, actor).await?.into_iter().map(|(id, a, _)| (id, a)).collect();
+            let agencies: HashMap<AgencyId, String> = fetch::agency_acronyms(app, actor).await?;
             let pools: HashMap<IpPoolId, String> = if reads_pools(actor.role) {
                 app.list_ip_pools(actor).await?.into_iter().map(|v| (v.pool.id, v.pool.name)).collect()
             } else {

@@ -266,22 +266,13 @@ async fn opening_form(state: &WebState, user: &PortalUser, values: &Values) -> R
             Field::new("amount_reason", "Motivo do valor proposto", "textarea", values)
                 .help("Obrigatório quando o valor proposto difere do calculado."),
             Field::new("defense_days", "Prazo de defesa (dias úteis)", "number", values)
-                .placeholder(const_str(DEFAULT_DEFENSE_DAYS)),
+                .help(format!("Padrão: {DEFAULT_DEFENSE_DAYS}.")),
             Field::new("appeal_days", "Prazo de recurso (dias úteis)", "number", values)
-                .placeholder(const_str(DEFAULT_APPEAL_DAYS)),
+                .help(format!("Padrão: {DEFAULT_APPEAL_DAYS}.")),
         ],
         groups: Vec::new(),
         datalists: Vec::new(),
     })
-}
-
-/// The default day counts as placeholders.
-fn const_str(days: u32) -> &'static str {
-    match days {
-        5 => "5",
-        10 => "10",
-        _ => "",
-    }
 }
 
 pub async fn new_form(
@@ -549,19 +540,18 @@ fn action_form(
         }
         PenaltyAction::FileDefense | PenaltyAction::FileAppeal => {
             let (what, due) = if action == PenaltyAction::FileDefense {
-                ("defesa", d.row.penalty.defense_due_on)
+                ("a defesa", d.row.penalty.defense_due_on)
             } else {
-                ("recurso", d.row.penalty.appeal_due_on)
+                ("o recurso", d.row.penalty.appeal_due_on)
             };
             form.action = format!("/multas/{id}/peticao");
             form.multipart = true;
             form.intro = format!(
-                "Apresente o {what} até {} (texto e até {MAX_ATTACHMENTS} documentos de até {} MiB; o SHA-256 \
+                "Apresente {what} até {} (texto e até {MAX_ATTACHMENTS} documentos de até {} MiB; o SHA-256 \
                  de cada um fica registrado).",
                 due.map(format_date).unwrap_or_else(|| "o fim do prazo".into()),
                 MAX_ATTACHMENT_BYTES / (1024 * 1024)
-            )
-            .replace("o defesa", "a defesa");
+            );
             form.fields.push(Field::new("text", "Texto", "textarea", v).required());
             form.fields.push(Field::new("documents", "Documentos", "file", v));
             form.buttons.push(button(action.label()));
@@ -715,11 +705,7 @@ async fn penalty_page(
     );
     page.sections.push(filings);
     if !d.installments.is_empty() {
-        let agencies: HashMap<AgencyId, String> = fetch::agency_choices(app, actor)
-            .await?
-            .into_iter()
-            .map(|(id, acronym, _)| (id, acronym))
-            .collect();
+        let agencies = fetch::agency_acronyms(app, actor).await?;
         page.sections.push(
             DetailSection::new("Parcelas")
                 .id("parcelas")
