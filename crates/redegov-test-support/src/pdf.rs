@@ -2,11 +2,17 @@
 //! tests that check what a document says (billing reports, dossiers).
 
 use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Tells apart the files of calls running at once in one test process
+/// (a test's SQLite and PostgreSQL variants print the same document).
+static CALLS: AtomicU64 = AtomicU64::new(0);
 
 /// The PDF's text with all runs of white space made one space, or `None`
 /// when `pdftotext` is missing outside CI.
 pub fn pdf_text(pdf: &[u8], name: &str) -> Option<String> {
-    let path = std::env::temp_dir().join(format!("redegov-report-{}-{name}.pdf", std::process::id()));
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("redegov-report-{}-{call}-{name}.pdf", std::process::id()));
     std::fs::write(&path, pdf).expect("write the PDF to a temporary file");
     let output = Command::new("pdftotext").args(["-enc", "UTF-8"]).arg(&path).arg("-").output();
     let _ = std::fs::remove_file(&path);
