@@ -91,7 +91,9 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn check_password(password: &str) -> Result<(), FieldError> {
+/// A password long enough to be accepted (the one rule, shared by the CLI,
+/// the admin and invitation links).
+pub fn check_password(password: &str) -> Result<(), FieldError> {
     if password.chars().count() < MIN_PASSWORD_LEN {
         Err(FieldError::new(
             "password",

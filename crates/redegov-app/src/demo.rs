@@ -232,7 +232,11 @@ impl App {
         .await?;
         tx.commit().await?;
         let orders = self.load_demo_orders().await?;
-        Ok(Some(DemoLoaded { summary: format!("{}, {orders} ordens de serviço", net.summary()), users }))
+        let adhesions = self.load_demo_adhesions().await?;
+        Ok(Some(DemoLoaded {
+            summary: format!("{}, {orders} ordens de serviço, {adhesions} adesões", net.summary()),
+            users,
+        }))
     }
 }
 
@@ -381,4 +385,155 @@ impl App {
         }
         Ok(accesses.len().min(9))
     }
+
+    /// Joining the network, through the use cases: a private and a public
+    /// address pool; Nova Lima's adhesion approved by the committee, its two
+    /// responsible persons active (with accounts and invitations) and its
+    /// technical form's blocks allocated; and a new municipality, Mariana,
+    /// whose request is under review — the committee's queue has it.
+    async fn load_demo_adhesions(&self) -> AppResult<usize> {
+        use crate::adhesions::DocumentInput;
+        use crate::ipam::NewPool;
+        use crate::responsibles::FormPools;
+        use redegov_domain::adhesion::{AdhesionAction, PersonInput, TechnicalFormInput, required_documents};
+        let sys = Actor::system();
+        let committee = Actor { role: Role::Committee, ..Actor::system() };
+        let pool = |name: &str, cidr: &str, visibility: &str| NewPool {
+            name: name.into(),
+            cidr: cidr.into(),
+            visibility: visibility.into(),
+        };
+        let private =
+            self.create_ip_pool(&sys, pool("Intranet do Estado", "10.128.0.0/12", "private")).await?;
+        let public = self
+            .create_ip_pool(&sys, pool("Internet — blocos públicos", "198.51.100.0/24", "public"))
+            .await?;
+        let search = crate::InventoryFilter { search: Some("Nova Lima".into()), ..Default::default() };
+        let nova_lima = self
+            .list_agencies(&sys, search, crate::Page::all())
+            .await?
+            .items
+            .into_iter()
+            .find(|a| a.acronym == "PMNL")
+            .ok_or_else(|| AppError::Internal("demo: Nova Lima is missing".into()))?
+            .id;
+        let cnpj = redegov_domain::document::Cnpj::from_base("182952870001")
+            .ok_or_else(|| AppError::Internal("demo: CNPJ".into()))?;
+        let mariana = self
+            .create_agency(
+                &sys,
+                NewAgency::new(
+                    "Prefeitura Municipal de Mariana",
+                    "PMMA",
+                    cnpj.as_str(),
+                    AgencyKind::Municipality,
+                )?,
+            )
+            .await?
+            .id;
+        let person = |position: &str, name: &str, cpf: &str, email: &str, title: &str| PersonInput {
+            position: position.into(),
+            name: name.into(),
+            cpf: redegov_domain::document::Cpf::from_base(cpf).map(|c| c.masked()).unwrap_or_default(),
+            registration: String::new(),
+            email: email.into(),
+            phone: "(31) 3581-0000".into(),
+            mobile: String::new(),
+            job_title: title.into(),
+            department: "Secretaria de Administração".into(),
+        };
+        let towns = [
+            (
+                nova_lima,
+                [
+                    person(
+                        "primary",
+                        "Luciana Prado Teixeira",
+                        "318204957",
+                        "luciana.teixeira@novalima.mg.gov.br",
+                        "Diretora de TI",
+                    ),
+                    person(
+                        "substitute",
+                        "Marcos Vinícius Rocha",
+                        "427315068",
+                        "marcos.rocha@novalima.mg.gov.br",
+                        "Analista de redes",
+                    ),
+                ],
+                true,
+            ),
+            (
+                mariana,
+                [
+                    person(
+                        "primary",
+                        "Beatriz Campos Lage",
+                        "536426179",
+                        "beatriz.lage@mariana.mg.gov.br",
+                        "Secretária de Administração",
+                    ),
+                    person(
+                        "substitute",
+                        "Otávio Mendes Reis",
+                        "645537281",
+                        "otavio.reis@mariana.mg.gov.br",
+                        "Coordenador de TI",
+                    ),
+                ],
+                false,
+            ),
+        ];
+        let count = towns.len();
+        for (agency, persons, approve) in towns {
+            let id = self
+                .request_adhesion(&sys, agency, "Ofício nº 12/2026 do gabinete do prefeito")
+                .await?
+                .adhesion
+                .id;
+            for kind in required_documents(AgencyKind::Municipality) {
+                let input = DocumentInput {
+                    kind: kind.as_str().into(),
+                    name: format!("{}.pdf", kind.as_str()),
+                    content_type: "application/pdf".into(),
+                    data: DEMO_PDF.to_vec(),
+                };
+                self.attach_adhesion_document(&sys, id, input).await?;
+            }
+            self.request_responsibles(&sys, agency, &persons, "Anexo I assinado pelo prefeito").await?;
+            let form = self
+                .submit_technical_form(
+                    &sys,
+                    agency,
+                    TechnicalFormInput {
+                        applications: vec![
+                            (
+                                "SEI — Sistema Eletrônico de Informações".into(),
+                                "Secretaria de Planejamento".into(),
+                            ),
+                            ("Portal do Detran".into(), "Departamento de Trânsito".into()),
+                        ],
+                        private_blocks: 2,
+                        public_blocks: 1,
+                        contact_name: persons[1].name.clone(),
+                        contact_phone: persons[1].phone.clone(),
+                        contact_email: persons[1].email.clone(),
+                    },
+                )
+                .await?;
+            self.act_on_adhesion(&sys, id, AdhesionAction::Review, "").await?;
+            if approve {
+                self.act_on_adhesion(&committee, id, AdhesionAction::Approve, "").await?;
+                let pools = FormPools { private_pool: Some(private.id), public_pool: Some(public.id) };
+                self.decide_technical_form(&sys, form.id, true, "", pools).await?;
+            }
+        }
+        Ok(count)
+    }
 }
+
+/// The demo's "signed" documents: a one-page blank PDF.
+const DEMO_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n\
+2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n\
+3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n\
+trailer<</Root 1 0 R>>\n%%EOF\n";

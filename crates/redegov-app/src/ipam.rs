@@ -61,6 +61,9 @@ struct PoolAudit<'a> {
 
 #[derive(Serialize)]
 struct BlockAudit {
+    /// The block's id (the entry's entity id, not part of its snapshot).
+    #[serde(skip)]
+    id: i64,
     pool_id: IpPoolId,
     agency_id: AgencyId,
     cidr: String,
@@ -68,7 +71,7 @@ struct BlockAudit {
 
 impl BlockAudit {
     fn of(b: &IpBlock) -> BlockAudit {
-        BlockAudit { pool_id: b.pool_id, agency_id: b.agency_id, cidr: b.cidr.to_string() }
+        BlockAudit { id: b.id.0, pool_id: b.pool_id, agency_id: b.agency_id, cidr: b.cidr.to_string() }
     }
 }
 
@@ -77,19 +80,30 @@ async fn pool_ref(tx: &mut Tx, id: IpPoolId) -> AppResult<IpPool> {
     reference(tx.ip_pool(id).await, "pool_id").await
 }
 
-/// Checks the agency's kind limit for one more `/prefix` from `pool` (the
-/// agency's blocks are counted only when a limit applies).
-async fn within_limit(tx: &mut Tx, agency: AgencyId, pool: &IpPool, prefix: u8) -> AppResult<()> {
+/// Checks the agency's kind limit for `more` blocks of `/prefix` from
+/// pools of `visibility` (the agency's blocks are counted only when a
+/// limit applies); `field` is named when it is exceeded.
+pub(crate) async fn within_limit(
+    tx: &mut Tx,
+    agency: AgencyId,
+    visibility: Visibility,
+    prefix: u8,
+    more: i64,
+    field: &str,
+) -> AppResult<()> {
     let (_, limit) = tx
-        .ip_limit_for(agency, pool.visibility, prefix)
+        .ip_limit_for(agency, visibility, prefix)
         .await?
         .ok_or_else(|| FieldError::new("agency_id", Rule::UnknownReference))?;
     if let Some(limit) = limit {
-        let held = tx.count_ip_blocks(agency, pool.visibility, prefix).await?;
-        check_limit("prefix_length", Some(&limit), held)?;
+        let held = tx.count_ip_blocks(agency, visibility, prefix).await?;
+        check_limit(field, Some(&limit), held + more - 1)?;
     }
     Ok(())
 }
+
+/// The most blocks one batch allocates.
+pub const MAX_BATCH: i64 = 1_000_000;
 
 impl App {
     /// Configures a pool: a network address with its prefix that overlaps
@@ -172,7 +186,7 @@ impl App {
         let pool = pool_ref(&mut tx, pool_id).await?;
         let prefix = check_prefix("prefix_length", pool.cidr, prefix_length)?;
         tx.lock_ip_pool(pool.id).await?;
-        within_limit(&mut tx, agency_id, &pool, prefix).await?;
+        within_limit(&mut tx, agency_id, pool.visibility, prefix, 1, "prefix_length").await?;
         let block = tx
             .allocate_ip_block(&pool, agency_id, prefix, Some(actor.user_id), now)
             .await?
@@ -182,6 +196,34 @@ impl App {
             .await?;
         tx.commit().await?;
         Ok(block)
+    }
+
+    /// Allocates `count` blocks of `/prefix_length` to the agency in one
+    /// transaction: each the first free aligned one, as `count` single
+    /// allocations would give, all within the kind's limit or none. One
+    /// audit entry per block.
+    pub async fn allocate_ip_blocks(
+        &self,
+        actor: &Actor,
+        agency_id: AgencyId,
+        pool_id: IpPoolId,
+        prefix_length: i64,
+        count: i64,
+    ) -> AppResult<Vec<IpBlock>> {
+        require_write(actor, Resource::Ipam)?;
+        if !(1..=MAX_BATCH).contains(&count) {
+            return Err(FieldError::new("count", Rule::OutOfRange { min: 1, max: MAX_BATCH }).into());
+        }
+        let now = self.now();
+        let mut tx = self.store().write().await?;
+        let pool = pool_ref(&mut tx, pool_id).await?;
+        let prefix = check_prefix("prefix_length", pool.cidr, prefix_length)?;
+        tx.lock_ip_pool(pool.id).await?;
+        within_limit(&mut tx, agency_id, pool.visibility, prefix, count, "count").await?;
+        let blocks =
+            allocate_many(&mut tx, actor, &pool, agency_id, prefix, count as usize, "count", now).await?;
+        tx.commit().await?;
+        Ok(blocks)
     }
 
     /// Blocks in the actor's scope (an agency manager's: its own agency's),
@@ -229,7 +271,7 @@ impl App {
         let pool = tx.ip_pool(before.pool_id).await?;
         tx.lock_ip_pool(pool.id).await?;
         if before.agency_id != agency_id {
-            within_limit(&mut tx, agency_id, &pool, before.cidr.prefix).await?;
+            within_limit(&mut tx, agency_id, pool.visibility, before.cidr.prefix, 1, "agency_id").await?;
             tx.reassign_ip_block(id, agency_id).await?;
         }
         let after = tx.ip_block(id).await?;
@@ -247,4 +289,28 @@ impl App {
         tx.commit().await?;
         Ok(after)
     }
+}
+
+/// Allocates `count` blocks of `/prefix` from a locked pool, with their
+/// audit entries (`field` is named when the pool cannot hold them).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn allocate_many(
+    tx: &mut Tx,
+    actor: &Actor,
+    pool: &IpPool,
+    agency: AgencyId,
+    prefix: u8,
+    count: usize,
+    field: &str,
+    now: redegov_domain::time::Timestamp,
+) -> AppResult<Vec<IpBlock>> {
+    let by = (actor.user_id.0 != 0).then_some(actor.user_id);
+    let blocks = tx
+        .allocate_ip_blocks(pool, agency, prefix, count, by, now)
+        .await
+        .map_err(AppError::reference("agency_id"))?
+        .ok_or_else(|| FieldError::new(field, Rule::PoolExhausted { prefix }))?;
+    let audits: Vec<BlockAudit> = blocks.iter().map(BlockAudit::of).collect();
+    crate::audit::record_created(tx, actor, now, "ip_block", &audits, |a| a.id).await?;
+    Ok(blocks)
 }

@@ -7,6 +7,7 @@
 //! are `redegov-web` and `redegov-store`), and it never reads the wall clock
 //! directly: time comes from the [`Clock`] it was built with.
 
+pub mod adhesions;
 pub mod alerts;
 pub mod audit;
 pub mod auth;
@@ -28,6 +29,7 @@ pub mod orders;
 pub mod penalties;
 pub mod probing;
 mod records;
+pub mod responsibles;
 
 use redegov_domain::time::Timestamp;
 use redegov_store::Store;

@@ -182,6 +182,7 @@ impl App {
         let mut tx = self.store().write().await?;
         let before = tx.agency_delinquent(agency).await.map_err(AppError::not_found("agency"))?;
         tx.set_agency_delinquent(agency, delinquent).await?;
+        crate::adhesions::follow_delinquency(&mut tx, actor, agency, delinquent, &reason, now).await?;
         #[derive(Serialize)]
         struct Delinquency<'a> {
             delinquent: bool,
@@ -431,6 +432,7 @@ impl App {
             if tx.agency_delinquent(order.agency_id).await? {
                 return Err(FieldError::new("agency_id", Rule::AgencyDelinquent).into());
             }
+            crate::adhesions::check_adhesion_allows_orders(tx, order.agency_id).await?;
             order.sent_at = Some(now);
             refresh_deadline(tx, &mut order, &cal, now).await?;
         }

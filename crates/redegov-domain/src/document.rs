@@ -131,6 +131,14 @@ impl Cpf {
         let s = &self.0;
         format!("{}.{}.{}-{}", &s[0..3], &s[3..6], &s[6..9], &s[9..11])
     }
+
+    /// `***.456.789-**`: the middle six digits only, for readers who need
+    /// to tell two people apart but not to know who they are (the usual
+    /// masking of a published CPF under the LGPD).
+    pub fn redacted(&self) -> String {
+        let s = &self.0;
+        format!("***.{}.{}-**", &s[3..6], &s[6..9])
+    }
 }
 
 impl fmt::Display for Cpf {
@@ -173,6 +181,7 @@ mod tests {
         for bad in ["529.982.247-24", "11111111111", "5299822472", ""] {
             assert!(Cpf::parse("cpf", bad).is_err(), "{bad}");
         }
+        assert_eq!(Cpf::parse("cpf", "52998224725").map(|c| c.redacted()), Ok("***.982.247-**".into()));
     }
 
     proptest! {

@@ -73,6 +73,13 @@ pub enum Rule {
     BlockLimitReached { max: i64 },
     /// An address range overlaps one already configured (`cidr`).
     Overlaps { cidr: String },
+    /// A document (or responsible person) the step needs is missing.
+    MissingDocument { document: &'static str },
+    /// Services of the agency still active or pending, named.
+    ServicesRemain { services: String },
+    /// The agency's adhesion is not approved (`status`, an adhesion status
+    /// code): no new orders.
+    AdhesionNotApproved { status: &'static str },
 }
 
 impl Rule {
@@ -111,6 +118,9 @@ impl Rule {
             Rule::PoolExhausted { .. } => "pool_exhausted",
             Rule::BlockLimitReached { .. } => "block_limit_reached",
             Rule::Overlaps { .. } => "overlaps",
+            Rule::MissingDocument { .. } => "missing_document",
+            Rule::ServicesRemain { .. } => "services_remain",
+            Rule::AdhesionNotApproved { .. } => "adhesion_not_approved",
         }
     }
 
@@ -187,6 +197,14 @@ impl Rule {
                 )
             }
             Rule::Overlaps { cidr } => format!("sobrepõe o intervalo já cadastrado {cidr}"),
+            Rule::MissingDocument { document } => format!("falta: {document}; providencie antes desta etapa"),
+            Rule::ServicesRemain { services } => {
+                format!("ainda há serviços ativos ou pendentes, que devem ser cancelados antes: {services}")
+            }
+            Rule::AdhesionNotApproved { status } => format!(
+                "a adesão do órgão não está aprovada (situação: {}); novas ordens não podem ser validadas",
+                crate::adhesion::AdhesionStatus::parse("status", status).map(|s| s.label()).unwrap_or(status)
+            ),
         }
     }
 
@@ -250,6 +268,15 @@ impl Rule {
                 format!("the agency already holds the most blocks of this kind its kind allows ({max})")
             }
             Rule::Overlaps { cidr } => format!("overlaps the range already configured {cidr}"),
+            Rule::MissingDocument { document } => format!("{document} is missing; attach it first"),
+            Rule::ServicesRemain { services } => {
+                format!("services still active or pending must be cancelled first: {services}")
+            }
+            Rule::AdhesionNotApproved { status } => {
+                format!(
+                    "the agency's adhesion is not approved (status {status}); no new orders are validated"
+                )
+            }
         }
     }
 }

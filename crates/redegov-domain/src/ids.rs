@@ -72,4 +72,14 @@ id_type!(
     IpPoolId,
     /// An IP block allocated to an agency.
     IpBlockId,
+    /// An agency's adhesion to the network.
+    AdhesionId,
+    /// A signed document of an adhesion.
+    AdhesionDocumentId,
+    /// A request about an agency's responsible persons (Annex I).
+    ResponsibleRequestId,
+    /// A responsible person of an agency.
+    PersonId,
+    /// A technical form (Annex II).
+    TechnicalFormId,
 );

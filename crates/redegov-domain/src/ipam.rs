@@ -229,6 +229,13 @@ impl Allocator {
         Allocator { pool, free: BTreeMap::from([(pool.start, pool.prefix)]) }
     }
 
+    /// An allocator over `pool` whose free space is `free` (a pool's
+    /// maximal free blocks as stored): what a run of allocations in one
+    /// transaction starts from.
+    pub fn with_free(pool: Cidr, free: &[Cidr]) -> Allocator {
+        Allocator { pool, free: free.iter().map(|b| (b.start, b.prefix)).collect() }
+    }
+
     /// The free blocks in address order.
     pub fn free_blocks(&self) -> Vec<Cidr> {
         self.free.iter().map(|(s, p)| self.pool.at(*s, *p)).collect()

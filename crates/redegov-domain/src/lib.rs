@@ -8,6 +8,7 @@
 //! closing reproducible to the centavo. It is deliberately not the JSON of
 //! the API (DTOs live in `redegov-web`) and knows nothing of SQL.
 
+pub mod adhesion;
 pub mod alert;
 pub mod billing;
 pub mod calendar;

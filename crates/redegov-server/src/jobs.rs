@@ -1,9 +1,10 @@
 //! The background job loop of `redegov serve`: every tick it delivers the
 //! e-mail outbox (when an SMTP server is configured) and the operators'
 //! webhooks, and runs the other scheduled jobs (orders; penalty deadlines;
-//! monitoring retention, daily). Each job is a use case of `redegov_app`; this loop only
-//! calls them and logs what they did. A failing job is logged and tried
-//! again at the next tick: it never stops the loop or the server.
+//! ratification reminders, hourly; monitoring retention, daily). Each job
+//! is a use case of `redegov_app`; this loop only calls them and logs what
+//! they did. A failing job is logged and tried again at the next tick: it
+//! never stops the loop or the server.
 
 use redegov_app::App;
 use redegov_app::mail::MailTransport;
@@ -14,6 +15,10 @@ pub const TICK: Duration = Duration::from_secs(5);
 
 /// How often the database's planner statistics are refreshed.
 const STATISTICS_EVERY: Duration = Duration::from_secs(3600);
+
+/// How often municipalities are checked for a ratification reminder (a
+/// reminder is sent at most once per the settings' interval anyway).
+const RATIFICATION_EVERY: Duration = Duration::from_secs(3600);
 
 /// How often monitoring data past its retention is deleted.
 const RETENTION_EVERY: Duration = Duration::from_secs(24 * 3600);
@@ -33,6 +38,7 @@ pub async fn run(app: App, mail: Option<MailTransport>, every: Duration) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut statistics_refreshed: Option<std::time::Instant> = None;
     let mut pruned: Option<std::time::Instant> = None;
+    let mut ratification_checked: Option<std::time::Instant> = None;
     let webhooks = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(15))
@@ -55,6 +61,14 @@ pub async fn run(app: App, mail: Option<MailTransport>, every: Duration) {
         // run before the delivery below and their messages go out this tick.
         order_jobs(&app).await;
         penalty_deadlines(&app).await;
+        if ratification_checked.is_none_or(|at| at.elapsed() >= RATIFICATION_EVERY) {
+            match app.remind_ratifications().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(municipalities = n, "ratification reminders"),
+                Err(e) => tracing::error!(error = %e, "ratification reminders failed; trying again later"),
+            }
+            ratification_checked = Some(std::time::Instant::now());
+        }
         if pruned.is_none_or(|at| at.elapsed() >= RETENTION_EVERY) {
             match app.prune_monitoring().await {
                 Ok(n) if n > 0 => tracing::info!(rows = n, "monitoring retention applied"),

@@ -234,6 +234,77 @@ impl Tx {
         }))
     }
 
+    /// Allocates `count` blocks of `/prefix` to `agency`, one by one, each
+    /// the first free aligned one (exactly what `count` calls of
+    /// [`Tx::allocate_ip_block`] give), with few statements: the free list
+    /// is read once, run through the domain's allocator, and written back
+    /// as its difference; the blocks go in multi-row inserts. `None` (nothing written) when the pool cannot
+    /// hold them all. Call [`Tx::lock_ip_pool`] first.
+    pub async fn allocate_ip_blocks(
+        &mut self,
+        pool: &IpPool,
+        agency: AgencyId,
+        prefix: u8,
+        count: usize,
+        by: Option<UserId>,
+        now: Timestamp,
+    ) -> Result<Option<Vec<IpBlock>>, StoreError> {
+        let before = self.ip_free_blocks(pool).await?;
+        let mut allocator = redegov_domain::ipam::Allocator::with_free(pool.cidr, &before);
+        let mut taken = Vec::with_capacity(count);
+        for _ in 0..count {
+            match allocator.allocate(prefix) {
+                Some(b) => taken.push(b),
+                None => return Ok(None),
+            }
+        }
+        let after = allocator.free_blocks();
+        for gone in before.iter().filter(|b| !after.contains(b)) {
+            self.delete_free(pool.id, *gone).await?;
+        }
+        let added: Vec<Cidr> = after.iter().filter(|b| !before.contains(b)).copied().collect();
+        self.insert_free_blocks(pool.id, &added).await?;
+        let mut out = Vec::with_capacity(count);
+        for chunk in taken.chunks(crate::query::MAX_ROWS_PER_INSERT) {
+            let mut sql = String::from(
+                "INSERT INTO ip_blocks (pool_id, agency_id, start_key, prefix_length, cidr, allocated_by, \
+                 allocated_at) VALUES ",
+            );
+            crate::query::push_placeholders(&mut sql, chunk.len(), 7);
+            sql.push_str(" RETURNING id, start_key");
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for b in chunk {
+                q = q
+                    .bind(pool.id.0)
+                    .bind(agency.0)
+                    .bind(b.key())
+                    .bind(i64::from(b.prefix))
+                    .bind(b.to_string())
+                    .bind(by.map(|u| u.0))
+                    .bind(now.timestamp());
+            }
+            let rows = q.fetch_all(self.conn()).await?;
+            let ids: std::collections::HashMap<String, i64> = rows
+                .iter()
+                .map(|r| Ok((r.try_get::<String, _>("start_key")?, id(r)?)))
+                .collect::<Result<_, StoreError>>()?;
+            for b in chunk {
+                let block_id = ids
+                    .get(&b.key())
+                    .ok_or_else(|| StoreError::Corrupt(format!("ip block {b} not returned")))?;
+                out.push(IpBlock {
+                    id: IpBlockId(*block_id),
+                    pool_id: pool.id,
+                    agency_id: agency,
+                    cidr: *b,
+                    allocated_by: by,
+                    allocated_at: now,
+                });
+            }
+        }
+        Ok(Some(out))
+    }
+
     /// Gives a block back to its pool, merged with its free buddies. Call
     /// [`Tx::lock_ip_pool`] first.
     pub async fn release_ip_block(&mut self, pool: &IpPool, block: &IpBlock) -> Result<(), StoreError> {

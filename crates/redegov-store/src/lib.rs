@@ -7,6 +7,7 @@
 //! text codes), and runs through sqlx's `Any` driver on SQLite or PostgreSQL.
 //! The few statements that must differ are named in [`dialect`].
 
+pub mod adhesions;
 pub mod audit;
 pub mod calendar;
 pub mod closing;

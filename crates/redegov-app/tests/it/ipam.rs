@@ -19,7 +19,8 @@ use std::sync::Arc;
 on_both_backends!(
     pools_blocks_and_limits,
     bad_input_is_named_and_nothing_is_written,
-    concurrent_allocations_never_overlap
+    concurrent_allocations_never_overlap,
+    a_batch_allocates_what_single_calls_would
 );
 
 fn noc() -> Actor {
@@ -217,4 +218,51 @@ async fn concurrent_allocations_never_overlap(db: TestDb) {
     python_checks("10.64.0.0/20", &all.iter().map(|c| c.to_string()).collect::<Vec<_>>());
     let stored = app.list_ip_blocks(&noc(), None).await.expect("stored");
     assert_eq!(stored.len(), 128);
+}
+
+/// A batch gives exactly the blocks the same number of single calls would
+/// (the domain's allocator says which), mixed with single calls and with
+/// releases in between; a batch above the limit or the pool's room writes
+/// nothing.
+async fn a_batch_allocates_what_single_calls_would(db: TestDb) {
+    let app = app(&db).await;
+    let w = world(&app).await;
+    let noc = noc();
+    let p = app.create_ip_pool(&noc, pool("Lote", "10.60.0.0/24", "private")).await.expect("pool");
+    let mut reference = Allocator::new(p.cidr);
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        got.push(app.allocate_ip_block(&noc, w.agency_a, p.id, 30).await.expect("single").cidr);
+    }
+    app.release_ip_block(&noc, app.list_ip_blocks(&noc, None).await.expect("list")[1].id)
+        .await
+        .expect("release");
+    let batch = app.allocate_ip_blocks(&noc, w.agency_b, p.id, 30, 5).await.expect("batch");
+    assert!(batch.iter().all(|b| b.agency_id == w.agency_b && b.id.0 > 0));
+    got.extend(batch.iter().map(|b| b.cidr));
+    got.push(app.allocate_ip_block(&noc, w.agency_a, p.id, 28).await.expect("single").cidr);
+    let mut expected: Vec<Cidr> = (0..3).filter_map(|_| reference.allocate(30)).collect();
+    reference.release(expected[1]);
+    expected.extend((0..5).filter_map(|_| reference.allocate(30)));
+    expected.extend(reference.allocate(28));
+    assert_eq!(got, expected);
+    let (_, free) = app.ip_pool_free(&noc, p.id).await.expect("free");
+    assert_eq!(free, reference.free_blocks(), "the stored free list is the allocator's");
+
+    // Refused whole: above the municipality's limit, above the pool's room, zero.
+    let city = municipality(&app, "Prefeitura de Caeté", "595959590001").await;
+    let before = audit_count(&app).await;
+    let e = app.allocate_ip_blocks(&noc, city, p.id, 28, 21).await.expect_err("limit");
+    assert_eq!(rule(e), ("count".into(), Rule::BlockLimitReached { max: 20 }));
+    let e = app.allocate_ip_blocks(&noc, w.agency_a, p.id, 30, 64).await.expect_err("room");
+    assert_eq!(rule(e), ("count".into(), Rule::PoolExhausted { prefix: 30 }));
+    let e = app.allocate_ip_blocks(&noc, w.agency_a, p.id, 30, 0).await.expect_err("zero");
+    assert_eq!(rule(e).0, "count");
+    assert_eq!(audit_count(&app).await, before, "nothing written");
+    assert_eq!(app.ip_pool_free(&noc, p.id).await.expect("free").1, reference.free_blocks());
+    let agency = actor(Role::AgencyManager, Scope::Agency(w.agency_a));
+    assert!(matches!(
+        app.allocate_ip_blocks(&agency, w.agency_a, p.id, 30, 1).await,
+        Err(AppError::Forbidden(_))
+    ));
 }

@@ -2,6 +2,7 @@
 //! per use case (nothing half-written), the audit chain, CSV import and the
 //! demo network.
 
+mod adhesions;
 mod calendar;
 mod closing;
 mod commitments;
@@ -468,7 +469,17 @@ async fn demo_network_loads_once(db: TestDb) {
             "survey_scheduled"
         ]
     );
-    assert!(loaded.summary.ends_with("9 ordens de serviço"), "{}", loaded.summary);
+    assert!(loaded.summary.ends_with("9 ordens de serviço, 2 adesões"), "{}", loaded.summary);
+    // Joining the network: one municipality approved with its blocks, one
+    // waiting in the committee's queue.
+    let committee = actor(Role::Committee, Scope::All);
+    let queue = app.adhesion_queue(&committee).await.expect("queue");
+    assert_eq!(queue.iter().map(|(a, _)| a.agency_acronym.as_str()).collect::<Vec<_>>(), ["PMMA"]);
+    let blocks = app.list_ip_blocks(&sys, None).await.expect("blocks");
+    assert_eq!(
+        blocks.iter().map(|b| b.cidr.to_string()).collect::<Vec<_>>(),
+        ["10.128.0.0/28", "10.128.0.16/28", "198.51.100.0/30"]
+    );
     assert!(app.load_demo().await.expect("second load").is_none(), "never loaded twice");
     assert_eq!(app.verify_audit_chain(&sys).await.expect("verify").first_broken, None);
 }

@@ -29,7 +29,7 @@ fn date(s: &str) -> chrono::NaiveDate {
     s.parse().expect("date")
 }
 
-fn new_access(site: SiteId, lot: LotId) -> OrderSpec {
+pub(super) fn new_access(site: SiteId, lot: LotId) -> OrderSpec {
     OrderSpec::NewAccess {
         access: AccessSpec {
             site_id: site,

@@ -6,7 +6,9 @@
 //! - `POST /ip-blocks {agency_id, pool_id, prefix_length}` allocates the
 //!   first free aligned block and answers it with its `cidr`;
 //!   `GET /ip-blocks?agency_id=` lists blocks (an agency manager sees its
-//!   own); `PATCH /ip-blocks/{id} {agency_id}` reassigns one;
+//!   own); `POST /ip-blocks/batch {agency_id, pool_id, prefix_length,
+//!   count}` allocates `count` blocks one by one in one transaction;
+//!   `PATCH /ip-blocks/{id} {agency_id}` reassigns one;
 //!   `DELETE /ip-blocks/{id}` releases it.
 
 use super::openapi::{
@@ -39,6 +41,7 @@ pub fn routes() -> Router<WebState> {
         .route("/ip-pools", get(list_pools).post(create_pool))
         .route("/ip-pools/{id}/free", get(free_blocks))
         .route("/ip-blocks", get(list_blocks).post(allocate))
+        .route("/ip-blocks/batch", axum::routing::post(allocate_batch))
         .route("/ip-blocks/{id}", patch(reassign).delete(release))
 }
 
@@ -99,6 +102,17 @@ pub struct AllocateIn {
     pub pool_id: i64,
     /// The block's size as a prefix length, e.g. 28 (14 hosts) or 30 (2 hosts).
     pub prefix_length: i64,
+}
+
+/// Blocks to allocate in one go.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchIn {
+    pub agency_id: i64,
+    pub pool_id: i64,
+    pub prefix_length: i64,
+    /// How many blocks (each the first free aligned one, in order).
+    pub count: i64,
 }
 
 /// A block's new agency.
@@ -185,6 +199,18 @@ pub async fn allocate(
     let block =
         s.app.allocate_ip_block(&actor, AgencyId(b.agency_id), IpPoolId(b.pool_id), b.prefix_length).await?;
     Ok((StatusCode::CREATED, Json(BlockOut::from(&block))).into_response())
+}
+
+pub async fn allocate_batch(
+    State(s): State<WebState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(b): ApiJson<BatchIn>,
+) -> ApiResult<Response> {
+    let blocks = s
+        .app
+        .allocate_ip_blocks(&actor, AgencyId(b.agency_id), IpPoolId(b.pool_id), b.prefix_length, b.count)
+        .await?;
+    Ok((StatusCode::CREATED, Json(blocks.iter().map(BlockOut::from).collect::<Vec<_>>())).into_response())
 }
 
 /// `GET /ip-blocks[?agency_id=]`.
@@ -277,6 +303,21 @@ pub fn openapi(doc: &mut OpenApiDoc) {
         .build(),
     );
     paths.add_path_operation(
+        "/api/v1/ip-blocks/batch",
+        vec![Post],
+        op(
+            "ipam",
+            "Allocate `count` blocks of a size to an agency, one by one (first fit, aligned) in one \
+             transaction: all within the kind's limit, or none (admin, network manager; audited)"
+                .into(),
+        )
+        .request_body(Some(body("BatchIn")))
+        .response("201", json_response("Allocated, in order", array_of("BlockOut")))
+        .response("403", error_response("Your role may not allocate blocks"))
+        .response("422", rule())
+        .build(),
+    );
+    paths.add_path_operation(
         "/api/v1/ip-blocks/{id}",
         vec![Patch],
         op("ipam", "Reassign a block to another agency (admin, network manager; audited)".into())
@@ -301,6 +342,7 @@ pub fn openapi(doc: &mut OpenApiDoc) {
         (PoolIn::name(), PoolIn::schema()),
         (PoolOut::name(), PoolOut::schema()),
         (AllocateIn::name(), AllocateIn::schema()),
+        (BatchIn::name(), BatchIn::schema()),
         (ReassignIn::name(), ReassignIn::schema()),
         (BlockOut::name(), BlockOut::schema()),
         (FreeOut::name(), FreeOut::schema()),

@@ -7,6 +7,7 @@
 //! windows in [`incidents`]; contract rules, the monthly closing, results,
 //! explanations, billing reports and adjustments in [`months`].
 
+pub mod adhesions;
 pub mod calendar;
 pub mod commitments;
 pub mod dto;
@@ -100,6 +101,7 @@ pub fn routes() -> Router<WebState> {
         .merge(invoices::routes())
         .merge(commitments::routes())
         .merge(ipam::routes())
+        .merge(adhesions::routes())
         .route("/openapi.json", get(openapi::document))
         .merge(openapi::swagger_ui())
         .fallback(|| async {

@@ -439,6 +439,7 @@ fn build() -> OpenApiDoc {
     super::invoices::openapi(&mut doc);
     super::commitments::openapi(&mut doc);
     super::ipam::openapi(&mut doc);
+    super::adhesions::openapi(&mut doc);
     doc.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
     doc
 }

@@ -621,15 +621,21 @@ pub async fn get_attachment(
 /// A filed document as a download, its SHA-256 in `X-Content-SHA256` (the
 /// API and the portal serve it alike).
 pub(crate) fn attachment_download(a: Attachment) -> Response {
+    file_download(&a.meta.name, &a.meta.content_type, &a.meta.sha256, a.data)
+}
+
+/// A stored file as a download (`attachment; filename=…`), its SHA-256 in
+/// `X-Content-SHA256`.
+pub(crate) fn file_download(name: &str, content_type: &str, sha256: &str, data: Vec<u8>) -> Response {
     let disposition =
-        format!("attachment; filename=\"{}\"", a.meta.name.replace(|c: char| !c.is_ascii() || c == '"', "_"));
+        format!("attachment; filename=\"{}\"", name.replace(|c: char| !c.is_ascii() || c == '"', "_"));
     (
         [
-            (header::CONTENT_TYPE, a.meta.content_type.clone()),
+            (header::CONTENT_TYPE, content_type.to_string()),
             (header::CONTENT_DISPOSITION, disposition),
-            (header::HeaderName::from_static("x-content-sha256"), a.meta.sha256.clone()),
+            (header::HeaderName::from_static("x-content-sha256"), sha256.to_string()),
         ],
-        a.data,
+        data,
     )
         .into_response()
 }

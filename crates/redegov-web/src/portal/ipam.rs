@@ -212,6 +212,9 @@ async fn ipam_page(
             )
             .required(),
             Field::new("prefix_length", "Tamanho (prefixo)", "number", v).placeholder("28").required(),
+            Field::new("count", "Quantidade", "number", v)
+                .placeholder("1")
+                .help("Vários blocos de uma vez: todos dentro do limite, ou nenhum."),
         ];
         allocate.buttons.push(SubmitButton::new("acao", "alocar", "Alocar bloco", "alocar-bloco"));
         forms = forms.form(with_error(allocate, IpamForm::Allocate));
@@ -364,12 +367,21 @@ pub async fn act(
             .await
             .map(|p| format!("/enderecos?pool={}&salvo=1#livres", p.id.0)),
         "alocar" => {
-            match (id_of(&values, "agency_id"), id_of(&values, "pool_id"), values.int("prefix_length")) {
-                (Ok(agency), Ok(pool), Ok(prefix)) => app
+            let count = match values.get("count") {
+                "" => Ok(1),
+                _ => values.int("count"),
+            };
+            match (id_of(&values, "agency_id"), id_of(&values, "pool_id"), values.int("prefix_length"), count)
+            {
+                (Ok(agency), Ok(pool), Ok(prefix), Ok(1)) => app
                     .allocate_ip_block(actor, AgencyId(agency), IpPoolId(pool), prefix)
                     .await
                     .map(|b| format!("/enderecos?pool={}&salvo=1#blocos", b.pool_id.0)),
-                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(e.into()),
+                (Ok(agency), Ok(pool), Ok(prefix), Ok(count)) => app
+                    .allocate_ip_blocks(actor, AgencyId(agency), IpPoolId(pool), prefix, count)
+                    .await
+                    .map(|_| format!("/enderecos?pool={pool}&salvo=1#blocos")),
+                (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => Err(e.into()),
             }
         }
         "liberar" => match id_of(&values, "block_id") {

@@ -16,6 +16,7 @@
 //! ("chrome") and the render helper; it deliberately decides no permission
 //! itself — it only hides buttons a role could not use anyway.
 
+mod adhesions;
 mod availability;
 mod billing;
 mod charts;
@@ -40,6 +41,7 @@ mod orders;
 mod paging;
 mod penalties;
 mod printing;
+mod responsibles;
 mod session;
 mod view;
 mod windows;
@@ -91,6 +93,7 @@ pub fn routes() -> Router<WebState> {
         .route("/assets/redegov.css", get(stylesheet))
         .route(HTMX_PATH, get(htmx_script))
         .route("/login", get(session::login_form).post(session::login))
+        .merge(adhesions::public_routes())
         .route("/logout", post(session::logout))
         .route("/", get(dashboard::dashboard))
         .route("/noc", get(noc::page))
@@ -139,6 +142,8 @@ pub fn routes() -> Router<WebState> {
         .merge(penalties::routes())
         .merge(invoices::routes())
         .merge(ipam::routes())
+        .merge(adhesions::routes())
+        .merge(responsibles::routes())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
@@ -245,6 +250,7 @@ enum Section {
     Invoices,
     Disputes,
     Ipam,
+    Adhesions,
 }
 
 /// The layout around every page: title, the signed-in user and the menu.
@@ -282,7 +288,7 @@ impl Chrome {
     fn new(user: &PortalUser, section: Section, title: impl Into<String>) -> Chrome {
         let role = user.actor().role;
         let work = work_menu(role);
-        let entries: [(Section, &'static str, &'static str, bool); 19] = [
+        let entries: [(Section, &'static str, &'static str, bool); 20] = [
             (Section::Dashboard, "Painel", "/", true),
             (Section::Noc, "NOC", "/noc", true),
             (Section::Orders, "Ordens de serviço", "/ordens", true),
@@ -305,6 +311,7 @@ impl Chrome {
                 "/enderecos",
                 !matches!(role, Role::Operator | Role::ContractManager),
             ),
+            (Section::Adhesions, "Adesões", "/adesoes", adhesions::in_menu(role)),
             (Section::Audit, "Auditoria", "/auditoria", reads_audit(role)),
             (Section::Import, "Importar CSV", "/importar", !import::kinds_for(role).is_empty()),
         ];

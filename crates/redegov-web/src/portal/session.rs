@@ -23,6 +23,7 @@ struct LoginPage {
     next: String,
     login: String,
     error: Option<&'static str>,
+    notice: Option<&'static str>,
 }
 
 /// Where to go after signing in: a path of this site, or the dashboard.
@@ -43,8 +44,12 @@ fn local_target(next: Option<&str>) -> String {
 }
 
 pub async fn login_form(RawQuery(raw): RawQuery) -> Response {
-    let next = local_target(ListQuery::parse(raw.as_deref()).text("next").as_deref());
-    render(&LoginPage { chrome: Chrome::anonymous("Entrar"), next, login: String::new(), error: None })
+    let q = ListQuery::parse(raw.as_deref());
+    let next = local_target(q.text("next").as_deref());
+    // After an invitation link set the password: the login is filled in.
+    let notice = q.text("convite").map(|_| "Senha definida. Entre com seu usuário e a nova senha.");
+    let login = q.text("usuario").unwrap_or_default();
+    render(&LoginPage { chrome: Chrome::anonymous("Entrar"), next, login, error: None, notice })
 }
 
 #[derive(Deserialize, Default)]
@@ -71,6 +76,7 @@ pub async fn login(
                 next,
                 login: form.login,
                 error: Some("Usuário ou senha inválidos."),
+                notice: None,
             };
             Ok(render_status(StatusCode::UNAUTHORIZED, &page))
         }

@@ -77,6 +77,24 @@ async fn pools_and_blocks_over_http(db: TestDb) {
     assert_eq!((status, e["error"]["field"].as_str()), (422, Some("prefix_length")), "{e}");
     assert!(e["error"]["message"].as_str().is_some_and(|m| m.contains("12")), "names the pool's prefix: {e}");
 
+    // A batch: three /30 one after the other, after the second block.
+    let (status, batch) = t
+        .post(
+            "/api/v1/ip-blocks/batch",
+            &w.admin,
+            json!({"agency_id": w.agency_b, "pool_id": id, "prefix_length": 30, "count": 3}),
+        )
+        .await;
+    assert_eq!(status, 201, "{batch}");
+    let cidrs: Vec<&str> =
+        batch.as_array().expect("array").iter().filter_map(|b| b["cidr"].as_str()).collect();
+    assert_eq!(cidrs, ["10.128.0.20/30", "10.128.0.24/30", "10.128.0.28/30"]);
+    for b in batch.as_array().expect("array") {
+        let (status, _) =
+            t.call(Method::DELETE, &format!("/api/v1/ip-blocks/{}", b["id"]), &w.admin, None).await;
+        assert_eq!(status, 204);
+    }
+
     // Release: the pool is whole again.
     for b in [&block, &second] {
         let (status, _) =
@@ -87,9 +105,13 @@ async fn pools_and_blocks_over_http(db: TestDb) {
     assert_eq!(free, json!([{"cidr": "10.128.0.0/12", "prefix_length": 12, "addresses": "1048576"}]));
 
     let (_, doc) = t.get("/api/v1/openapi.json", &w.admin).await;
-    for path in
-        ["/api/v1/ip-pools", "/api/v1/ip-pools/{id}/free", "/api/v1/ip-blocks", "/api/v1/ip-blocks/{id}"]
-    {
+    for path in [
+        "/api/v1/ip-pools",
+        "/api/v1/ip-pools/{id}/free",
+        "/api/v1/ip-blocks",
+        "/api/v1/ip-blocks/batch",
+        "/api/v1/ip-blocks/{id}",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path} documented");
     }
 }
@@ -134,6 +156,12 @@ async fn ipam_checks_role_and_scope(db: TestDb) {
             M::POST,
             "/api/v1/ip-blocks".into(),
             Some(|w| json!({"agency_id": w.agency_a, "pool_id": 1, "prefix_length": 30})),
+            writers,
+        ),
+        row(
+            M::POST,
+            "/api/v1/ip-blocks/batch".into(),
+            Some(|w| json!({"agency_id": w.agency_a, "pool_id": 1, "prefix_length": 30, "count": 2})),
             writers,
         ),
         row(

@@ -2,6 +2,7 @@
 //! role × scope matrix for every API endpoint, error shapes, the OpenAPI
 //! document, the portal (login, CSRF, exports) and a real browser.
 
+mod api_adhesions;
 mod api_calendar;
 mod api_closing;
 mod api_commitments;

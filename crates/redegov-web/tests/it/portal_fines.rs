@@ -40,7 +40,7 @@ fn multipart(fields: &[(&str, String)], files: &[(&str, &str, &str, &[u8])]) -> 
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn post_multipart(
+pub(super) async fn post_multipart(
     t: &TestApp,
     client: &reqwest::Client,
     path: &str,
