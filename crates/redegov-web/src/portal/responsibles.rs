@@ -248,7 +248,6 @@ async fn responsibles_page(
     let pending: Vec<&ResponsibleRequest> =
         requests.iter().filter(|r| r.status == redegov_domain::adhesion::RequestStatus::Pending).collect();
     if decides(actor.role) {
-        let mut forms_section = DetailSection::new("Decidir").id("decidir");
         if !pending.is_empty() {
             let v = shown("decidir-pedido");
             let mut f = ActionForm::new("decidir-pedido", "/responsaveis", user);
@@ -275,7 +274,11 @@ async fn responsibles_page(
                 SubmitButton::new("acao", "recusar_pedido", "Recusar pedido", "recusar-pedido")
                     .kind(ButtonKind::Danger),
             );
-            forms_section = forms_section.form(with_error(f));
+            page.sections.push(
+                DetailSection::new("Decidir pedidos de responsáveis")
+                    .id("decidir-pedidos")
+                    .form(with_error(f)),
+            );
         }
         let pending_forms: Vec<_> =
             forms.iter().filter(|f| f.status == redegov_domain::adhesion::RequestStatus::Pending).collect();
@@ -324,7 +327,11 @@ async fn responsibles_page(
                 SubmitButton::new("acao", "recusar_formulario", "Recusar formulário", "recusar-formulario")
                     .kind(ButtonKind::Danger),
             );
-            forms_section = forms_section.form(with_error(f));
+            page.sections.push(
+                DetailSection::new("Aprovar formulários técnicos")
+                    .id("decidir-formularios")
+                    .form(with_error(f)),
+            );
         }
         let active: Vec<_> = persons.iter().filter(|p| p.status == PersonStatus::Active).collect();
         if !active.is_empty() {
@@ -355,7 +362,9 @@ async fn responsibles_page(
                 SubmitButton::new("acao", "remover", "Remover responsável", "remover-responsavel")
                     .kind(ButtonKind::Danger),
             );
-            forms_section = forms_section.form(with_error(f));
+            page.sections.push(
+                DetailSection::new("Remover responsável").id("remover-responsavel").form(with_error(f)),
+            );
         }
         let v = shown("configurar");
         let mut f = ActionForm::new("configurar", "/responsaveis", user);
@@ -375,8 +384,8 @@ async fn responsibles_page(
             SubmitButton::new("acao", "configurar", "Salvar", "salvar-configuracao")
                 .kind(ButtonKind::Secondary),
         );
-        forms_section = forms_section.form(with_error(f));
-        page.sections.push(forms_section);
+        page.sections
+            .push(DetailSection::new("Eleições municipais e lembretes").id("eleicoes").form(with_error(f)));
     }
     page.sections.push(
         DetailSection::new(if all { "Responsáveis (histórico completo)" } else { "Responsáveis" })
