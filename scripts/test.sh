@@ -13,4 +13,7 @@ echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== cargo test (TEST_DATABASE_URL=${TEST_DATABASE_URL:-<unset: PostgreSQL tests skipped>})"
-cargo test --workspace --locked --no-fail-fast
+# Libraries, binaries and test targets, then doc tests: the benchmark
+# examples are type-checked by clippy above and need no test-profile link.
+cargo test --workspace --locked --no-fail-fast --lib --bins --tests
+cargo test --workspace --locked --no-fail-fast --doc

@@ -26,7 +26,7 @@ use redegov_domain::ids::*;
 use redegov_domain::role::{Actor, Role, Scope};
 use redegov_domain::time::{Timestamp, to_network_date};
 use redegov_store::Tx;
-use redegov_store::adhesions::NewDocument;
+use redegov_store::adhesions::{InService, NewDocument};
 use redegov_store::mail::UserScope;
 use serde::Serialize;
 
@@ -190,8 +190,16 @@ impl App {
     ) -> AppResult<(AdhesionView, Vec<DocumentMeta>, Vec<PersonRecord>)> {
         let documents = tx.adhesion_documents(a.id).await?;
         let persons = tx.persons(Some(a.agency_id), &[PersonStatus::Proposed, PersonStatus::Active]).await?;
+        // Named as the person who must cancel them reads them.
         let remaining = if a.status == AdhesionStatus::WithdrawalRequested {
-            tx.agency_services_in_place(a.agency_id).await?
+            tx.agency_services_in_place(a.agency_id)
+                .await?
+                .into_iter()
+                .map(|s| match s {
+                    InService::Access { id, status } => format!("acesso #{} ({})", id.0, status.label()),
+                    InService::Order { number, status } => format!("ordem {number} ({})", status.label()),
+                })
+                .collect()
         } else {
             Vec::new()
         };
@@ -508,35 +516,27 @@ impl App {
     }
 }
 
-/// Keeps an agency's adhesion in step with its delinquency flag, for the
-/// contract manager's "inadimplente" switch: approved ⇄ suspended.
-pub(crate) async fn follow_delinquency(
-    tx: &mut Tx,
-    actor: &Actor,
-    agency: AgencyId,
-    delinquent: bool,
-    reason: &str,
-    now: Timestamp,
-) -> AppResult<()> {
-    let Some(a) = tx.open_adhesion(agency).await? else { return Ok(()) };
-    let to = match (a.status, delinquent) {
-        (AdhesionStatus::Approved, true) => AdhesionStatus::Suspended,
-        (AdhesionStatus::Suspended, false) => AdhesionStatus::Approved,
-        _ => return Ok(()),
-    };
-    let action = if delinquent { AdhesionAction::Suspend } else { AdhesionAction::Reinstate };
-    tx.set_adhesion_status(a.id, to, reason, None, now).await?;
-    let event = AdhesionEvent {
-        at: now,
-        user_id: user_of(actor),
-        login: actor.login.clone(),
-        action: action.as_str().into(),
-        from_status: Some(a.status),
-        to_status: to,
-        note: reason.to_string(),
-    };
-    tx.insert_adhesion_event(a.id, &event).await?;
-    Ok(())
+impl App {
+    /// Keeps an agency's adhesion in step with its delinquency flag, for
+    /// the contract manager's "inadimplente" switch: approved ⇄ suspended,
+    /// with the history entry, audit entry and e-mails of any transition.
+    pub(crate) async fn follow_delinquency(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        agency: AgencyId,
+        delinquent: bool,
+        reason: &str,
+        now: Timestamp,
+    ) -> AppResult<()> {
+        let Some(a) = tx.open_adhesion(agency).await? else { return Ok(()) };
+        let (action, to) = match (a.status, delinquent) {
+            (AdhesionStatus::Approved, true) => (AdhesionAction::Suspend, AdhesionStatus::Suspended),
+            (AdhesionStatus::Suspended, false) => (AdhesionAction::Reinstate, AdhesionStatus::Approved),
+            _ => return Ok(()),
+        };
+        self.move_adhesion(tx, actor, &a, action.as_str(), to, reason, now).await
+    }
 }
 
 /// Whether new orders of the agency may be validated: an agency whose

@@ -182,7 +182,7 @@ impl App {
         let mut tx = self.store().write().await?;
         let before = tx.agency_delinquent(agency).await.map_err(AppError::not_found("agency"))?;
         tx.set_agency_delinquent(agency, delinquent).await?;
-        crate::adhesions::follow_delinquency(&mut tx, actor, agency, delinquent, &reason, now).await?;
+        self.follow_delinquency(&mut tx, actor, agency, delinquent, &reason, now).await?;
         #[derive(Serialize)]
         struct Delinquency<'a> {
             delinquent: bool,

@@ -156,6 +156,13 @@ pub struct RatificationCandidate {
     pub reminded_on: Option<NaiveDate>,
 }
 
+/// Something an agency still has in service (what blocks its withdrawal).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InService {
+    Access { id: AccessId, status: redegov_domain::inventory::AccessStatus },
+    Order { number: String, status: redegov_domain::order::OrderStatus },
+}
+
 /// An invitation to set a new account's first password.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invitation {
@@ -492,10 +499,9 @@ impl Tx {
         Ok(Document { meta: decode_document(&row)?, data: row.try_get("data")? })
     }
 
-    /// What an agency still has in service: accesses not deactivated and
-    /// orders not completed or cancelled, named for the person who must
-    /// cancel them (`acesso #12 (Ativo)`, `OS-2026/0003 (Enviada…)`).
-    pub async fn agency_services_in_place(&mut self, agency: AgencyId) -> Result<Vec<String>, StoreError> {
+    /// What an agency still has in service: its accesses not deactivated and
+    /// its orders not completed or cancelled, by id.
+    pub async fn agency_services_in_place(&mut self, agency: AgencyId) -> Result<Vec<InService>, StoreError> {
         let accesses = sqlx::query(
             "SELECT a.id, a.status FROM accesses a JOIN sites s ON s.id = a.site_id \
              WHERE s.agency_id = $1 AND a.status <> 'deactivated' ORDER BY a.id",
@@ -505,8 +511,10 @@ impl Tx {
         .await?;
         let mut out = Vec::new();
         for r in &accesses {
-            let status = code(r, "status", redegov_domain::inventory::AccessStatus::parse)?;
-            out.push(format!("acesso #{} ({})", id(r)?, status.label()));
+            out.push(InService::Access {
+                id: AccessId(id(r)?),
+                status: code(r, "status", redegov_domain::inventory::AccessStatus::parse)?,
+            });
         }
         let orders = sqlx::query(
             "SELECT number, status FROM service_orders WHERE agency_id = $1 \
@@ -516,9 +524,10 @@ impl Tx {
         .fetch_all(self.conn())
         .await?;
         for r in &orders {
-            let status = code(r, "status", redegov_domain::order::OrderStatus::parse)?;
-            let number: String = r.try_get("number")?;
-            out.push(format!("ordem {number} ({})", status.label()));
+            out.push(InService::Order {
+                number: r.try_get("number")?,
+                status: code(r, "status", redegov_domain::order::OrderStatus::parse)?,
+            });
         }
         Ok(out)
     }

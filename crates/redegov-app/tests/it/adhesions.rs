@@ -308,8 +308,23 @@ async fn suspension_withdrawal_and_order_validation(db: TestDb) {
     app.transition_order(&noc, order, Command::Validate).await.expect("validated once approved");
 
     // Delinquency suspends the adhesion, both ways.
+    let audited = |app: App| async move {
+        let f = redegov_app::AuditFilter {
+            entity: Some("adhesion".into()),
+            entity_id: Some(id.0),
+            ..Default::default()
+        };
+        app.list_audit(&Actor::system(), &f, redegov_app::Page::all()).await.expect("audit").total
+    };
+    let before = audited(app.clone()).await;
     app.set_agency_delinquent(&contract, w.agency_a, true, "Débito em aberto").await.expect("delinquent");
-    assert_eq!(app.get_adhesion(&admin, id).await.expect("get").adhesion.status, AdhesionStatus::Suspended);
+    let d = app.get_adhesion(&admin, id).await.expect("get");
+    assert_eq!(
+        (d.adhesion.status, d.adhesion.note.as_str()),
+        (AdhesionStatus::Suspended, "Débito em aberto")
+    );
+    assert_eq!(audited(app.clone()).await, before + 1, "the suspension is audited");
+    assert_eq!(d.events.last().map(|e| e.action.as_str()), Some("suspend"));
     app.act_on_adhesion(&contract, id, AdhesionAction::Reinstate, "").await.expect("reinstate");
     assert!(!app.agency_is_delinquent(&admin, w.agency_a).await.expect("flag"));
     app.act_on_adhesion(&contract, id, AdhesionAction::Suspend, "Débito").await.expect("suspend");
