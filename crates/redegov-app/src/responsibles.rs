@@ -592,7 +592,7 @@ impl App {
         crate::inventory::reference(tx.agency(agency).await, "agency_id").await?;
         check_requested_blocks(&mut tx, agency, &form).await?;
         let id = tx.insert_technical_form(agency, &form, user_of(actor), now).await?;
-        let record_ = tx.technical_form(id).await?;
+        let saved = tx.technical_form(id).await?;
         #[derive(Serialize)]
         struct FormAudit<'a> {
             agency_id: AgencyId,
@@ -602,7 +602,7 @@ impl App {
         }
         let audit = FormAudit {
             agency_id: agency,
-            applications: &record_.form.applications,
+            applications: &saved.form.applications,
             private_blocks: form.private_blocks,
             public_blocks: form.public_blocks,
         };
@@ -623,12 +623,12 @@ impl App {
             now,
             Email {
                 to,
-                subject: format!("Formulário técnico de {}", record_.agency_acronym),
+                subject: format!("Formulário técnico de {}", saved.agency_acronym),
                 body_text: format!(
                     "{} enviou o formulário técnico: {} aplicação(ões), {} bloco(s) privado(s) /{PRIVATE_PREFIX} e \
                      {} público(s) /{PUBLIC_PREFIX}.",
-                    record_.agency_acronym,
-                    record_.form.applications.len(),
+                    saved.agency_acronym,
+                    saved.form.applications.len(),
                     form.private_blocks,
                     form.public_blocks
                 ),
@@ -639,7 +639,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        Ok(record_)
+        Ok(saved)
     }
 
     /// Technical forms in the actor's scope, newest first.
