@@ -74,10 +74,6 @@ pub(crate) fn in_scope(actor: &Actor, agency: AgencyId) -> bool {
     }
 }
 
-pub(crate) fn user_of(actor: &Actor) -> Option<UserId> {
-    (actor.user_id.0 != 0).then_some(actor.user_id)
-}
-
 fn forbidden(e: TransitionError) -> AppError {
     match e {
         TransitionError::Forbidden { .. } => AppError::Forbidden("take this action on the adhesion"),
@@ -124,19 +120,18 @@ impl App {
         }
         let year = chrono::Datelike::year(&to_network_date(now));
         let number = adhesion_number(year, tx.next_adhesion_seq(year).await?);
-        let id =
-            tx.insert_adhesion(agency, agency_row.kind, &number, user_of(actor), now).await.map_err(|e| {
-                match e {
-                    redegov_store::StoreError::Conflict(_) => {
-                        FieldError::new("agency_id", Rule::Duplicate).into()
-                    }
-                    other => AppError::from(other),
+        let id = tx.insert_adhesion(agency, agency_row.kind, &number, actor.user(), now).await.map_err(
+            |e| match e {
+                redegov_store::StoreError::Conflict(_) => {
+                    FieldError::new("agency_id", Rule::Duplicate).into()
                 }
-            })?;
+                other => AppError::from(other),
+            },
+        )?;
         let note = note.trim();
         let event = AdhesionEvent {
             at: now,
-            user_id: user_of(actor),
+            user_id: actor.user(),
             login: actor.login.clone(),
             action: "create".into(),
             from_status: None,
@@ -314,12 +309,12 @@ impl App {
             content_type: "application/pdf".into(),
             sha256: sha256_hex(&input.data),
             data: input.data,
-            created_by: user_of(actor),
+            created_by: actor.user(),
         };
         let doc_id = tx.insert_adhesion_document(id, &doc, now).await?;
         let event = AdhesionEvent {
             at: now,
-            user_id: user_of(actor),
+            user_id: actor.user(),
             login: actor.login.clone(),
             action: "attach".into(),
             from_status: Some(a.status),
@@ -457,10 +452,10 @@ impl App {
     ) -> AppResult<()> {
         let decision = matches!(to, AdhesionStatus::Approved | AdhesionStatus::Rejected)
             && a.status == AdhesionStatus::UnderReview;
-        tx.set_adhesion_status(a.id, to, note, decision.then_some(user_of(actor)), now).await?;
+        tx.set_adhesion_status(a.id, to, note, decision.then_some(actor.user()), now).await?;
         let event = AdhesionEvent {
             at: now,
-            user_id: user_of(actor),
+            user_id: actor.user(),
             login: actor.login.clone(),
             action: action.into(),
             from_status: Some(a.status),

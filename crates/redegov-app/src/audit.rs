@@ -75,7 +75,7 @@ fn chained(
     let mut entry = NewAuditEntry {
         seq,
         at,
-        user_id: (actor.user_id.0 != 0).then_some(actor.user_id),
+        user_id: actor.user(),
         login: actor.login.clone(),
         action: action.as_str().to_string(),
         entity: entity.to_string(),

@@ -304,7 +304,7 @@ pub(crate) async fn allocate_many(
     field: &str,
     now: redegov_domain::time::Timestamp,
 ) -> AppResult<Vec<IpBlock>> {
-    let by = (actor.user_id.0 != 0).then_some(actor.user_id);
+    let by = actor.user();
     let blocks = tx
         .allocate_ip_blocks(pool, agency, prefix, count, by, now)
         .await

@@ -495,7 +495,7 @@ impl App {
         tx.update_order(&order).await?;
         let event = OrderEvent {
             at: now,
-            user_id: (actor.user_id.0 != 0).then_some(actor.user_id),
+            user_id: actor.user(),
             login: actor.login.clone(),
             action: step.action.as_str().into(),
             from_status: Some(step.from),

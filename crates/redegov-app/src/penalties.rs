@@ -130,10 +130,6 @@ fn by_of(actor: &Actor) -> By {
     if actor.user_id.0 == 0 && actor.login == "system" { By::System } else { By::User(actor.role) }
 }
 
-fn user_of(actor: &Actor) -> Option<UserId> {
-    (actor.user_id.0 != 0).then_some(actor.user_id)
-}
-
 impl App {
     /// The link to a process in the portal, for e-mails.
     fn penalty_link(&self, id: PenaltyId) -> String {
@@ -196,13 +192,13 @@ impl App {
             amount_reason,
             defense_days,
             appeal_days,
-            created_by: user_of(actor),
+            created_by: actor.user(),
         };
         let id = tx.insert_penalty(&new, &number, now).await.map_err(AppError::reference("lot_id"))?;
         tx.insert_penalty_breaches(id, &cited).await?;
         let event = PenaltyEvent {
             at: now,
-            user_id: user_of(actor),
+            user_id: actor.user(),
             login: actor.login.clone(),
             action: "create".into(),
             from_status: None,
@@ -500,7 +496,7 @@ impl App {
             amount: step.amount.unwrap_or(Money::ZERO),
             grounds: grounds.trim().to_string(),
             at: now,
-            by: user_of(actor),
+            by: actor.user(),
         };
         let note = match &command {
             Command::Amend { amount, reason } => {
@@ -582,7 +578,7 @@ impl App {
         tx.update_penalty(&p).await?;
         let event = PenaltyEvent {
             at: now,
-            user_id: user_of(actor),
+            user_id: actor.user(),
             login: actor.login.clone(),
             action: step.action.as_str().into(),
             from_status: Some(step.from),
@@ -732,7 +728,7 @@ fn check_attachments(
             content_type,
             sha256: sha256_hex(&a.data),
             data: a.data.clone(),
-            created_by: user_of(actor),
+            created_by: actor.user(),
         });
     }
     Ok(out)
@@ -881,7 +877,7 @@ pub(crate) async fn apply_installments(
         let status = tx.penalty(i.penalty_id).await?.penalty.status;
         let event = |action: &str, note: String, amount| PenaltyEvent {
             at: now,
-            user_id: user_of(actor),
+            user_id: actor.user(),
             login: actor.login.clone(),
             action: action.into(),
             from_status: Some(status),
@@ -966,7 +962,7 @@ async fn settle(app: &App, tx: &mut Tx, actor: &Actor, id: PenaltyId, now: Times
     tx.update_penalty(&p).await?;
     let event = PenaltyEvent {
         at: now,
-        user_id: user_of(actor),
+        user_id: actor.user(),
         login: actor.login.clone(),
         action: step.action.as_str().into(),
         from_status: Some(step.from),

@@ -11,7 +11,7 @@
 //! manager reads and files for its own agency only; the network manager
 //! and the admin decide.
 
-use crate::adhesions::{in_scope, require_reader, user_of};
+use crate::adhesions::{in_scope, require_reader};
 use crate::audit::{Action as AuditAction, record};
 use crate::auth::{random_token, token_hash};
 use crate::mail::{Email, agency_manager_emails, enqueue, network_manager_emails};
@@ -73,6 +73,13 @@ impl PersonAudit<'_> {
     }
 }
 
+/// A request's status and decision note, as the audit log keeps them.
+#[derive(Serialize)]
+struct RequestDecision<'a> {
+    status: &'static str,
+    note: &'a str,
+}
+
 impl App {
     /// Files an Annex I request for an agency: one or two persons to include
     /// or change, or none to ratify the active ones (the agency's manager,
@@ -111,7 +118,7 @@ impl App {
                 message: "já há um pedido de responsáveis pendente para este órgão; aguarde a decisão".into(),
             });
         }
-        let request = tx.insert_responsible_request(agency, kind, note.trim(), user_of(actor), now).await?;
+        let request = tx.insert_responsible_request(agency, kind, note.trim(), actor.user(), now).await?;
         for p in &valid {
             tx.insert_person(agency, request, p, now).await?;
         }
@@ -252,7 +259,7 @@ impl App {
         note: &str,
         now: Timestamp,
     ) -> AppResult<()> {
-        tx.decide_responsible_request(r.id, RequestStatus::Approved, note, user_of(actor), now).await?;
+        tx.decide_responsible_request(r.id, RequestStatus::Approved, note, actor.user(), now).await?;
         if r.kind == RequestKind::Ratification {
             tx.ratify_persons(r.agency_id, now).await?;
         }
@@ -278,11 +285,6 @@ impl App {
             )
             .await?;
         }
-        #[derive(Serialize)]
-        struct Decision<'a> {
-            status: &'static str,
-            note: &'a str,
-        }
         record(
             tx,
             actor,
@@ -290,8 +292,8 @@ impl App {
             AuditAction::Update,
             "responsible_request",
             Some(r.id.0),
-            Some(&Decision { status: "pending", note: "" }),
-            Some(&Decision { status: "approved", note }),
+            Some(&RequestDecision { status: "pending", note: "" }),
+            Some(&RequestDecision { status: "approved", note }),
         )
         .await?;
         let mut to = agency_manager_emails(tx, r.agency_id).await?;
@@ -330,14 +332,9 @@ impl App {
         note: &str,
         now: Timestamp,
     ) -> AppResult<()> {
-        tx.decide_responsible_request(r.id, RequestStatus::Rejected, note, user_of(actor), now).await?;
+        tx.decide_responsible_request(r.id, RequestStatus::Rejected, note, actor.user(), now).await?;
         for p in tx.persons_of_request(r.id).await? {
             tx.end_person(p.id, PersonStatus::Rejected, now).await?;
-        }
-        #[derive(Serialize)]
-        struct Decision<'a> {
-            status: &'static str,
-            note: &'a str,
         }
         record(
             tx,
@@ -346,8 +343,8 @@ impl App {
             AuditAction::Update,
             "responsible_request",
             Some(r.id.0),
-            Some(&Decision { status: "pending", note: "" }),
-            Some(&Decision { status: "rejected", note }),
+            Some(&RequestDecision { status: "pending", note: "" }),
+            Some(&RequestDecision { status: "rejected", note }),
         )
         .await?;
         let to = agency_manager_emails(tx, r.agency_id).await?;
@@ -591,7 +588,7 @@ impl App {
         let mut tx = self.store().write().await?;
         crate::inventory::reference(tx.agency(agency).await, "agency_id").await?;
         check_requested_blocks(&mut tx, agency, &form).await?;
-        let id = tx.insert_technical_form(agency, &form, user_of(actor), now).await?;
+        let id = tx.insert_technical_form(agency, &form, actor.user(), now).await?;
         let saved = tx.technical_form(id).await?;
         #[derive(Serialize)]
         struct FormAudit<'a> {
@@ -730,7 +727,7 @@ impl App {
             }
         }
         let status = if approve { RequestStatus::Approved } else { RequestStatus::Rejected };
-        tx.decide_technical_form(id, status, note, user_of(actor), now).await?;
+        tx.decide_technical_form(id, status, note, actor.user(), now).await?;
         #[derive(Serialize)]
         struct Decision<'a> {
             status: &'static str,

@@ -123,6 +123,11 @@ impl Actor {
     pub fn system() -> Actor {
         Actor { user_id: UserId(0), login: "system".into(), role: Role::Admin, scope: Scope::All }
     }
+
+    /// The user to record as the author of a change: none for the system.
+    pub fn user(&self) -> Option<UserId> {
+        (self.user_id.0 != 0).then_some(self.user_id)
+    }
 }
 
 #[cfg(test)]

@@ -178,6 +178,17 @@ fn typed_applications(text: &str) -> Valid<Vec<(String, String)>> {
         .collect()
 }
 
+/// A refusal naming an app field (`note`) as this page's form names it
+/// (`decision_note`).
+fn on_form(e: AppError, app_field: &str, form_field: &'static str) -> AppError {
+    match e {
+        AppError::Invalid(e) if e.field == app_field => {
+            AppError::Invalid(FieldError { field: form_field.into(), ..e })
+        }
+        other => other,
+    }
+}
+
 fn count_of(v: &Values, name: &str) -> Valid<i64> {
     match v.get(name) {
         "" => Ok(0),
@@ -530,14 +541,12 @@ pub async fn act(
                     .map(|f| format!("/responsaveis?agency={}&salvo=1#formularios", f.agency_id)),
                 (Err(e), _) | (_, Err(e)) => Err(e.into()),
             };
+            // `applications[2].body` is the one text box; the agency has its own name here.
             let result = result.map_err(|e| match e {
                 AppError::Invalid(e) if e.field.starts_with("applications[") => {
                     AppError::Invalid(FieldError { field: "applications".into(), ..e })
                 }
-                AppError::Invalid(e) if e.field == "agency_id" => {
-                    AppError::Invalid(FieldError { field: "form_agency_id".into(), ..e })
-                }
-                other => other,
+                other => on_form(other, "agency_id", "form_agency_id"),
             });
             ("anexo-ii", result)
         }
@@ -552,12 +561,7 @@ pub async fn act(
                     )
                     .await
                     .map(|_| "/responsaveis?salvo=1#pedidos".to_string())
-                    .map_err(|e| match e {
-                        AppError::Invalid(e) if e.field == "note" => {
-                            AppError::Invalid(FieldError { field: "decision_note".into(), ..e })
-                        }
-                        other => other,
-                    }),
+                    .map_err(|e| on_form(e, "note", "decision_note")),
                 Err(e) => Err(e.into()),
             };
             ("decidir-pedido", result)
@@ -580,12 +584,7 @@ pub async fn act(
                     )
                     .await
                     .map(|_| "/responsaveis?salvo=1#formularios".to_string())
-                    .map_err(|e| match e {
-                        AppError::Invalid(e) if e.field == "note" => {
-                            AppError::Invalid(FieldError { field: "form_note".into(), ..e })
-                        }
-                        other => other,
-                    }),
+                    .map_err(|e| on_form(e, "note", "form_note")),
                 (Err(e), _) | (_, Err(e)) => Err(e.into()),
             };
             ("decidir-formulario", result)
@@ -596,12 +595,7 @@ pub async fn act(
                     .remove_responsible(actor, PersonId(id), values.get("removal_note"))
                     .await
                     .map(|_| "/responsaveis?salvo=1".to_string())
-                    .map_err(|e| match e {
-                        AppError::Invalid(e) if e.field == "note" => {
-                            AppError::Invalid(FieldError { field: "removal_note".into(), ..e })
-                        }
-                        other => other,
-                    }),
+                    .map_err(|e| on_form(e, "note", "removal_note")),
                 Err(e) => Err(e.into()),
             };
             ("remover", result)
